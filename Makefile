@@ -1,0 +1,172 @@
+# An HTTP/1.1 server from scratch in C++, one stage at a time.
+# `make` (or `make help`) lists what you can do.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# ---------------------------------------------------------------------------
+# Stages are discovered from stages/NN-name: adding a folder adds a stage.
+STAGE_DIRS := $(sort $(wildcard stages/[0-9][0-9]-*))
+stage_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(notdir $(1)))))
+STAGES := $(foreach d,$(STAGE_DIRS),$(call stage_number,$(d)))
+LAST_STAGE := $(lastword $(STAGES))
+# stage_dir N -> stages/0N-name
+stage_dir = $(firstword $(foreach d,$(STAGE_DIRS),$(if $(filter $(1),$(call stage_number,$(d))),$(d))))
+
+# ---------------------------------------------------------------------------
+# Compiler and flags (SPEC section 3). SAN=address,undefined or SAN=thread
+# builds everything into its own folder with that sanitizer.
+CXX ?= g++
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
+CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Wpedantic -Werror -MMD -MP
+LDLIBS := -Wl,--as-needed -lssl -lcrypto -pthread
+comma := ,
+SAN ?=
+ifeq ($(SAN),)
+BUILD := build
+else
+BUILD := build/san-$(subst $(comma),-,$(SAN))
+CXXFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SAN)
+endif
+
+COMMON_SRCS := $(wildcard common/*.cpp)
+COMMON_OBJS := $(patsubst common/%.cpp,$(BUILD)/common/%.o,$(COMMON_SRCS))
+
+$(BUILD)/common/%.o: common/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -Icommon -c $< -o $@
+
+# ---------------------------------------------------------------------------
+# program_rules NAME SRC_DIR OUT_DIR: OUT_DIR/server from every .cpp in
+# SRC_DIR plus common/; OUT_DIR/unit_tests from the stage's sources (less
+# main.cpp) plus every tests/unit/X_test.cpp whose X.hpp the stage has.
+define program_rules
+$(1)_SRCS := $$(wildcard $(2)/*.cpp)
+$(1)_OBJS := $$(patsubst $(2)/%.cpp,$(3)/obj/%.o,$$($(1)_SRCS))
+$(1)_UNIT_SRCS := $$(foreach h,$$(wildcard $(2)/*.hpp),$$(wildcard tests/unit/$$(basename $$(notdir $$(h)))_test.cpp))
+$(1)_UNIT_OBJS := $$(patsubst tests/unit/%.cpp,$(3)/unit/%.o,$$($(1)_UNIT_SRCS) tests/unit/main.cpp)
+
+$(3)/obj/%.o: $(2)/%.cpp
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS) -I$(2) -Icommon -c $$< -o $$@
+
+$(3)/unit/%.o: tests/unit/%.cpp
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS) -I$(2) -Icommon -Itests/support -c $$< -o $$@
+
+$(3)/server: $$($(1)_OBJS) $$(COMMON_OBJS)
+	$$(CXX) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS)
+
+$(3)/unit_tests: $$(filter-out $(3)/obj/main.o,$$($(1)_OBJS)) $$($(1)_UNIT_OBJS) $$(COMMON_OBJS)
+	$$(CXX) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS)
+
+-include $$(wildcard $(3)/obj/*.d $(3)/unit/*.d)
+endef
+
+$(foreach n,$(STAGES),$(eval $(call program_rules,stage$(n),$(call stage_dir,$(n)),$(BUILD)/stage$(n))))
+
+# A stage has unit tests once it has a header that tests/unit/ tests.
+unit_tests_of = $(if $(stage$(1)_UNIT_SRCS),$(BUILD)/stage$(1)/unit_tests)
+
+# ---------------------------------------------------------------------------
+# The black-box tests: one binary, told which stage it is testing.
+BLACKBOX_SRCS := $(wildcard tests/blackbox/*.cpp tests/support/*.cpp)
+BLACKBOX_OBJS := $(patsubst tests/%.cpp,$(BUILD)/tests/%.o,$(BLACKBOX_SRCS))
+BLACKBOX := $(BUILD)/tests/blackbox_tests
+
+$(BUILD)/tests/%.o: tests/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -Icommon -Itests/support -c $< -o $@
+
+$(BLACKBOX): $(BLACKBOX_OBJS) $(COMMON_OBJS)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+-include $(wildcard $(BUILD)/common/*.d $(BUILD)/tests/*/*.d)
+
+# ---------------------------------------------------------------------------
+# Entry points.
+.PHONY: help all deps test clean run diff start check $(foreach n,$(STAGES),stage$(n) test$(n))
+
+help:
+	@echo "An HTTP/1.1 server from scratch in C++, one stage at a time."
+	@echo
+	@echo "Stages:"
+	@$(foreach n,$(STAGES),printf '  %-3s %s\n' "$(n)" "$(call stage_dir,$(n))";)
+	@echo
+	@echo "Targets:"
+	@echo "  make stageN          build build/stageN/server (N = $(firstword $(STAGES))..$(LAST_STAGE))"
+	@echo "  make testN           build stage N and run its tests (and every earlier stage's that still hold)"
+	@echo "  make test            install what is missing, build every stage, run every stage's tests"
+	@echo "  make run [STAGE=N]   build and run a stage (default: the last, $(LAST_STAGE)); ARGS=... adds flags"
+	@echo "  make diff N=k        what stage k adds to stage k-1: the lesson"
+	@echo "  make start N=k       learner mode: copy stage k-1 to workspace/ to write stage k yourself"
+	@echo "  make check N=k       build workspace/ stage k and run stage k's black-box tests against it"
+	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
+	@echo "  make clean           remove build/"
+	@echo
+	@echo "Options: SAN=address,undefined or SAN=thread builds and tests under sanitizers."
+
+deps:
+	@scripts/deps.sh
+
+all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n))) $(BLACKBOX)
+
+$(foreach n,$(STAGES),$(eval stage$(n): $(BUILD)/stage$(n)/server))
+
+# testN: build what stage N needs, then run its unit and black-box tests.
+$(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) ; @scripts/run-tests.sh $(BUILD) $(n)))
+
+test: deps
+	@$(MAKE) --no-print-directory -j2 all
+	@scripts/run-tests.sh $(BUILD) $(STAGES)
+
+STAGE ?= $(LAST_STAGE)
+run: deps
+	@$(MAKE) --no-print-directory -j2 stage$(STAGE)
+	$(BUILD)/stage$(STAGE)/server $(ARGS)
+
+# diff N=k: the lesson of stage k, as the changes from stage k-1.
+diff:
+	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
+	  { echo "usage: make diff N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
+	@git --no-pager diff --no-index --color=auto --stat $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N)) || true
+	@git --no-pager diff --no-index --color=auto $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N)) || true
+
+# ---------------------------------------------------------------------------
+# Learner mode: write stage k yourself in workspace/, starting from stage k-1,
+# and test it with the same black-box tests as the course's own stage k.
+WORKSPACE_DIR = workspace/$(notdir $(call stage_dir,$(N)))
+
+start:
+	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
+	  { echo "usage: make start N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
+	@test ! -e $(WORKSPACE_DIR) || { echo "$(WORKSPACE_DIR) exists already; remove it to start again"; exit 2; }
+	@mkdir -p workspace
+	@cp -r $(call stage_dir,$(shell echo $$(($(N)-1)))) $(WORKSPACE_DIR)
+	@echo "Copied $(call stage_dir,$(shell echo $$(($(N)-1)))) to $(WORKSPACE_DIR)."
+	@echo "Read $(call stage_dir,$(N))/README.md for the goal (not its code!), write it in $(WORKSPACE_DIR),"
+	@echo "then run: make check N=$(N)"
+
+ifneq ($(N),)
+ifneq ($(wildcard workspace/$(notdir $(call stage_dir,$(N)))),)
+$(eval $(call program_rules,workspace$(N),$(WORKSPACE_DIR),$(BUILD)/$(WORKSPACE_DIR)))
+endif
+endif
+
+check:
+	@test -n "$(N)" -a -d "$(WORKSPACE_DIR)" || { echo "usage: make check N=k after make start N=k"; exit 2; }
+	@$(MAKE) --no-print-directory -j2 $(BUILD)/$(WORKSPACE_DIR)/server $(BLACKBOX)
+	@$(BLACKBOX) --stage $(N) --server $(BUILD)/$(WORKSPACE_DIR)/server
+
+# ---------------------------------------------------------------------------
+# Fuzzing the request parser (needs clang with libFuzzer).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,45 @@
+// Fd: the one owner of a file descriptor.
+//
+// A descriptor is a resource like memory: forget to close it and the server
+// slowly runs out (EMFILE), close it twice and you may close somebody else's.
+// Fd closes exactly once, in its destructor, and can be moved but not copied,
+// so ownership is always visible in the types.
+#pragma once
+
+#include <unistd.h>
+
+#include <utility>
+
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() { reset(); }
+
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+
+    // Closes the descriptor now (if any). close() errors are ignored on
+    // purpose: on Linux the descriptor is released even when close() fails,
+    // so retrying would be wrong (see close(2), "Dealing with error returns").
+    void reset() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+
+private:
+    int fd_ = -1;
+};

@@ -1,0 +1,67 @@
+#include "stop_signal.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "errors.hpp"
+
+namespace {
+
+// The handler only knows a plain int: that is all it may safely touch.
+volatile sig_atomic_t g_write_fd = -1;
+
+void on_stop_signal(int) {
+    const int saved_errno = errno;  // the interrupted code may be reading errno
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t n = ::write(g_write_fd, &byte, 1);
+    errno = saved_errno;
+}
+
+}  // namespace
+
+StopSignal::StopSignal() {
+    if (g_write_fd != -1) throw std::logic_error("only one StopSignal per process");
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) throw_errno("pipe2");
+    read_end_ = Fd(fds[0]);
+    write_end_ = Fd(fds[1]);
+    g_write_fd = write_end_.get();
+
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;  // blocked calls resume; poll() on fd() is how we notice
+    if (sigaction(SIGINT, &action, nullptr) < 0) throw_errno("sigaction SIGINT");
+    if (sigaction(SIGTERM, &action, nullptr) < 0) throw_errno("sigaction SIGTERM");
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+StopSignal::~StopSignal() {
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    g_write_fd = -1;
+}
+
+bool StopSignal::requested() const {
+    pollfd p{read_end_.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+}
+
+void StopSignal::request() { on_stop_signal(0); }
+
+WaitResult wait_readable(int fd, int timeout_ms, const StopSignal& stop) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+    while (true) {
+        const int n = ::poll(fds, 2, timeout_ms);
+        if (n < 0 && errno == EINTR) continue;  // a signal arrived; look again
+        if (n < 0) throw_errno("poll");
+        if (fds[1].revents != 0) return WaitResult::Stopped;
+        if (n == 0) return WaitResult::TimedOut;
+        return WaitResult::Ready;  // readable, or EOF/error: read() will tell which
+    }
+}

@@ -1,0 +1,39 @@
+// StopSignal: turns SIGINT/SIGTERM into something a server loop can wait on.
+//
+// A signal handler may do almost nothing safely (signal-safety(7)): no
+// locks, no allocation, no printing. The classic "self-pipe trick" lets it
+// do just one safe thing, write a byte to a pipe, and the server watches the
+// pipe's read end with poll() next to its sockets. The pipe is never
+// drained, so once a stop is requested every poll() sees it, in every
+// thread, and no wake-up can be lost between a check and a wait.
+//
+// Constructing a StopSignal also ignores SIGPIPE: writing to a socket whose
+// peer has gone must be an error we handle (EPIPE), never the death of the
+// whole server.
+#pragma once
+
+#include "fd.hpp"
+
+class StopSignal {
+public:
+    StopSignal();  // installs the handlers; one StopSignal per process
+    ~StopSignal();
+    StopSignal(const StopSignal&) = delete;
+    StopSignal& operator=(const StopSignal&) = delete;
+
+    // The descriptor to poll(): it becomes readable once a stop is requested.
+    int fd() const { return read_end_.get(); }
+    bool requested() const;
+    // Requests a stop from inside the program (what the handler does).
+    void request();
+
+private:
+    Fd read_end_;
+    Fd write_end_;
+};
+
+enum class WaitResult { Ready, TimedOut, Stopped };
+
+// Waits until `fd` is readable, `timeout_ms` passes (-1 waits forever), or a
+// stop is requested; a stop wins over the other two.
+WaitResult wait_readable(int fd, int timeout_ms, const StopSignal& stop);

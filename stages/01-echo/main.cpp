@@ -1,0 +1,69 @@
+// Stage 1: a TCP echo server.
+//
+// The smallest server that is still a real one: it listens on a port,
+// accepts one client at a time, and sends back every byte the client sends
+// until the client closes. Everything later in the course is built on this
+// loop: accept a connection, read from it, write to it, close it.
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "flags.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "socket_io.hpp"
+#include "stop_signal.hpp"
+
+namespace {
+
+// ANCHOR: echo_connection
+// Sends back everything the client sends, until it closes (or we stop).
+// Returns how many bytes went back.
+std::size_t echo_connection(int client, const StopSignal& stop) {
+    char buffer[16 * 1024];
+    std::size_t echoed = 0;
+    while (wait_readable(client, -1, stop) == WaitResult::Ready) {
+        const std::size_t n = read_some(client, buffer, sizeof buffer);
+        if (n == 0) break;  // the client closed (or reset) the connection
+        if (!write_all(client, std::string_view(buffer, n))) break;
+        echoed += n;
+    }
+    return echoed;
+}
+// ANCHOR_END: echo_connection
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string host = "127.0.0.1";
+    long port = 8080;
+    Flags flags("server", "Stage 1: a TCP echo server. Sends back every byte it receives.");
+    flags.add("--host", "ADDR", "address to listen on", host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.parse(argc, argv);
+
+    try {
+        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
+        std::printf("listening on tcp://%s:%u\n", host.c_str(), bound_port(listener.get()));
+        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+
+        // ANCHOR: accept_loop
+        // One client at a time: the next one waits in the kernel's queue
+        // until this one is done. Stage 6 will fix that.
+        while (wait_readable(listener.get(), -1, stop) == WaitResult::Ready) {
+            std::string peer;
+            const Fd client = accept_client(listener.get(), peer);
+            if (!client.valid()) continue;
+            const std::size_t echoed = echo_connection(client.get(), stop);
+            log_line(peer + " closed, " + std::to_string(echoed) + " bytes echoed");
+        }  // `client` goes out of scope here: its destructor closes the socket
+        // ANCHOR_END: accept_loop
+        log_line("stopped");
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 1;
+    }
+}

@@ -1,0 +1,50 @@
+// Stage 2: an HTTP/1.1 server that parses requests.
+//
+// Stage 1 moved bytes; this stage understands them. Each connection now
+// carries a stream of HTTP requests, which the RequestParser cuts into
+// messages however the bytes happen to arrive. Every well-formed request is
+// answered with a description of what was parsed; a malformed one gets
+// 400 Bad Request, and the connection is closed.
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "connection.hpp"
+#include "describe_request.hpp"
+#include "flags.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "stop_signal.hpp"
+
+int main(int argc, char** argv) {
+    std::string host = "127.0.0.1";
+    long port = 8080;
+    Flags flags("server", "Stage 2: answers every HTTP request with what the parser saw.");
+    flags.add("--host", "ADDR", "address to listen on", host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.parse(argc, argv);
+
+    try {
+        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
+        std::printf("listening on http://%s:%u\n", host.c_str(), bound_port(listener.get()));
+        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+
+        // ANCHOR: accept_loop
+        // One client at a time: the next one waits in the kernel's queue
+        // until this one is done. Stage 6 will fix that.
+        while (wait_readable(listener.get(), -1, stop) == WaitResult::Ready) {
+            std::string peer;
+            const Fd client = accept_client(listener.get(), peer);
+            if (!client.valid()) continue;
+            serve_connection(client.get(), peer, describe_request, stop);
+        }  // `client` goes out of scope here: its destructor closes the socket
+        // ANCHOR_END: accept_loop
+        log_line("stopped");
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 1;
+    }
+}

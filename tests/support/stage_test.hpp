@@ -1,0 +1,34 @@
+// Which stages a black-box test applies to.
+//
+// A test names the stage that introduced the behaviour it checks, and runs
+// against that stage and every later one:
+//
+//     STAGE_TEST(2, "two requests on one connection are both answered") { ... }
+//
+// When a later stage deliberately changes a behaviour (stage 4 answers 414
+// where stage 2 answered 400), the old test names its last stage too:
+//
+//     STAGE_RANGE_TEST(2, 3, "an overlong request line gets 400") { ... }
+//
+// Under the hood each test gets a doctest test suite, "stage 2+" or
+// "stage 2-3", and the test runner's main() selects the suites that hold at
+// the stage being tested (tests/blackbox/main.cpp).
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#define STAGE_TEST(since, name) \
+    TEST_CASE("stage " #since ": " name * doctest::test_suite("stage " #since "+"))
+
+#define STAGE_RANGE_TEST(since, until, name)                                         \
+    TEST_CASE("stages " #since "-" #until ": " name *                                \
+              doctest::test_suite("stage " #since "-" #until))
+
+// What the runner was asked to test.
+struct TestTarget {
+    int stage = 0;            // --stage N
+    std::string server_path;  // --server PATH
+};
+const TestTarget& test_target();

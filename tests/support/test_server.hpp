@@ -1,0 +1,62 @@
+// TestServer: starts the stage's real server binary for one test.
+//
+//     TestServer server;                       // build/stageN/server --port 0
+//     TestServer server({"--request-timeout", "1"});
+//
+// It waits for the "listening on SCHEME://HOST:PORT" line, so tests know
+// the port the kernel picked. The destructor sends SIGTERM and checks that
+// the server exits cleanly (status 0), which also catches sanitizer reports.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "http_client.hpp"
+
+class TestServer {
+public:
+    explicit TestServer(std::vector<std::string> extra_args = {});
+    ~TestServer();
+    TestServer(const TestServer&) = delete;
+    TestServer& operator=(const TestServer&) = delete;
+
+    std::uint16_t port() const { return port_; }
+    const std::string& listening_line() const { return listening_line_; }
+    pid_t pid() const { return pid_; }
+
+    Connection connect() const { return Connection(port_); }
+
+    // Sends `request` on a fresh connection and reads `responses` responses.
+    Exchange exchange(std::string_view request, int responses = 1, bool head_request = false) const;
+    // The same, once for every way of delivering the request (see
+    // deliveries()): the answers must not depend on how the bytes arrive.
+    std::vector<Exchange> exchange_every_way(std::string_view request, int responses = 1,
+                                             bool head_request = false) const;
+
+    // Sends SIGTERM and waits for the exit; returns the exit status, or
+    // 128+signal if it died from a signal. Safe to call once.
+    int stop();
+    bool running() const { return pid_ > 0; }
+    // For tests that stop the process themselves and have waited for it.
+    void forget() { pid_ = -1; }
+
+    // What the server has written to stderr so far.
+    std::string log() const;
+
+private:
+    pid_t pid_ = -1;
+    std::uint16_t port_ = 0;
+    std::string listening_line_;
+    std::string log_path_;
+};
+
+// Runs the server binary to completion (for command-line errors): its
+// exit status and everything it printed, stdout and stderr together.
+struct CommandResult {
+    int exit_status = -1;
+    std::string output;
+};
+CommandResult run_server(std::vector<std::string> args);
