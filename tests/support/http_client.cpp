@@ -190,24 +190,25 @@ std::vector<std::pair<std::string, std::vector<std::size_t>>> deliveries(std::st
     return ways;
 }
 
-void read_responses(Exchange& exchange, int count, bool head_request) {
+void read_responses(Connection& connection, Exchange& exchange, int count, bool head_request) {
     for (int i = 0; i < count; ++i) {
-        exchange.responses.push_back(exchange.connection.read_response(head_request));
+        exchange.responses.push_back(connection.read_response(head_request));
         if (exchange.responses.back().status == 0) break;
     }
     const Response& last = exchange.responses.back();
     const bool announced = iequals(last.header("Connection"), "close");
-    exchange.closed = exchange.connection.closed_by_server(
+    exchange.closed = connection.closed_by_server(
         announced || last.status == 0 ? std::chrono::milliseconds(2000) : std::chrono::milliseconds(0));
-    if (exchange.closed) exchange.connection.close();
+    exchange.received = connection.received();
+    connection.close();
 }
 
 std::ostream& operator<<(std::ostream& out, const Exchange& exchange) {
     out << "request sent " << exchange.how << " (" << exchange.request.size() << " bytes):\n  "
         << escape_bytes(exchange.request.substr(0, 2000))
         << (exchange.request.size() > 2000 ? "..." : "") << "\nresponse received ("
-        << exchange.connection.received().size() << " bytes):\n  "
-        << escape_bytes(exchange.connection.received().substr(0, 2000));
+        << exchange.received.size() << " bytes):\n  "
+        << escape_bytes(exchange.received.substr(0, 2000));
     for (const Response& response : exchange.responses) {
         if (!response.error.empty()) out << "\n  (" << response.error << ")";
     }

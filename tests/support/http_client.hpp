@@ -67,22 +67,26 @@ private:
     bool eof_ = false;
 };
 
-// One request sent one way, and what came back.
+// One request sent one way, and what came back. The connection is closed
+// once the responses are read: stages 1-5 serve one connection at a time,
+// so a test that kept it open would block its own next connection. Tests
+// that go on talking on one connection use a Connection directly.
 struct Exchange {
     std::string how;      // "in one piece", "one byte at a time", ...
     std::string request;  // the exact bytes sent
     std::vector<Response> responses;
-    Connection connection;
+    std::string received;  // every byte the server sent
     // Whether the server closed the connection after its last response.
     // When that response says "Connection: close" we wait (up to 2 s) for
-    // the close, then close our side at once, as a browser would.
+    // the close; otherwise we only look whether it has already happened.
     bool closed = false;
 
     const Response& response() const { return responses.front(); }
 };
 
-// Reads `count` responses on the exchange's connection, then sets `closed`.
-void read_responses(Exchange& exchange, int count, bool head_request);
+// Reads `count` responses from `connection` into `exchange`, sets
+// `closed`, then closes the connection.
+void read_responses(Connection& connection, Exchange& exchange, int count, bool head_request);
 
 // Printed by doctest's INFO() when a check fails: the bytes sent and got.
 std::ostream& operator<<(std::ostream& out, const Exchange& exchange);

@@ -131,9 +131,10 @@ std::string TestServer::log() const {
 }
 
 Exchange TestServer::exchange(std::string_view request, int responses, bool head_request) const {
-    Exchange result{"in one piece", std::string(request), {}, connect()};
-    result.connection.send(request);
-    read_responses(result, responses, head_request);
+    Exchange result{"in one piece", std::string(request), {}, {}, false};
+    Connection connection = connect();
+    connection.send(request);
+    read_responses(connection, result, responses, head_request);
     return result;
 }
 
@@ -141,9 +142,10 @@ std::vector<Exchange> TestServer::exchange_every_way(std::string_view request, i
                                                      bool head_request) const {
     std::vector<Exchange> results;
     for (const auto& [how, cuts] : deliveries(request)) {
-        Exchange result{how, std::string(request), {}, connect()};
-        result.connection.send_in_pieces(request, cuts);
-        read_responses(result, responses, head_request);
+        Exchange result{how, std::string(request), {}, {}, false};
+        Connection connection = connect();
+        connection.send_in_pieces(request, cuts);
+        read_responses(connection, result, responses, head_request);
         results.push_back(std::move(result));
     }
     return results;

@@ -29,7 +29,8 @@ public:
 
     Connection connect() const { return Connection(port_); }
 
-    // Sends `request` on a fresh connection and reads `responses` responses.
+    // Sends `request` on a fresh connection, reads `responses` responses,
+    // and closes the connection.
     Exchange exchange(std::string_view request, int responses = 1, bool head_request = false) const;
     // The same, once for every way of delivering the request (see
     // deliveries()): the answers must not depend on how the bytes arrive.

@@ -1,0 +1,122 @@
+#include "connection.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <chrono>
+
+#include "log.hpp"
+#include "request_parser.hpp"
+#include "socket_io.hpp"
+
+namespace {
+
+// ANCHOR: keep_alive
+// Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
+// open unless a side says "Connection: close"; an HTTP/1.0 one closes unless
+// the client says "Connection: keep-alive".
+bool client_wants_keep_alive(const HttpRequest& request) {
+    bool close = false;
+    bool keep_alive = false;
+    for (std::string_view field : request.headers.all("Connection")) {
+        for (std::string_view option : split(field, ',')) {
+            close = close || iequals(trim_ows(option), "close");
+            keep_alive = keep_alive || iequals(trim_ows(option), "keep-alive");
+        }
+    }
+    if (request.version == "HTTP/1.0") return keep_alive && !close;
+    return !close;
+}
+// ANCHOR_END: keep_alive
+
+// ANCHOR: close_gracefully
+// Closing a connection the careful way (RFC 9112 section 9.6). If we
+// close() while the client's bytes are still unread in our receive buffer,
+// the kernel answers with a TCP reset, and a reset can destroy the response
+// we just sent before the client has read it. So: first stop sending
+// (shutdown SHUT_WR sends FIN after our response), then read and discard
+// what the client still sends until it closes too, for at most a second.
+void close_gracefully(int client) {
+    ::shutdown(client, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    char discard[16 * 1024];
+    std::size_t discarded = 0;
+    while (discarded < 1024 * 1024) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{client, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+        const std::size_t n = read_some(client, discard, sizeof discard);
+        if (n == 0) return;  // the client has closed its side too
+        discarded += n;
+    }
+}
+// ANCHOR_END: close_gracefully
+
+void log_request(const std::string& peer, const HttpRequest& request, int status,
+                 std::size_t bytes, std::chrono::steady_clock::time_point start) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    log_line(peer + " \"" + request.method + " " + escape_bytes(request.target) + " " +
+             request.version + "\" " + std::to_string(status) + " " + std::to_string(bytes) +
+             " " + std::to_string(micros / 1000) + "." + std::to_string(micros % 1000 / 100) + "ms");
+}
+
+}  // namespace
+
+// ANCHOR: serve_connection
+void serve_connection(int client, const std::string& peer, const Handler& handler,
+                      const StopSignal& stop) {
+    RequestParser parser;
+    std::string unparsed;  // bytes read from the socket that the parser has not used yet
+    char buffer[16 * 1024];
+
+    while (true) {
+        // Parse what we have before reading more: with pipelining, the next
+        // request may already be in `unparsed`.
+        unparsed.erase(0, parser.feed(unparsed));
+
+        if (parser.failed()) {
+            // After a malformed request we cannot know where the next one
+            // starts, so the only safe thing is to answer and close.
+            HttpResponse response = HttpResponse::text(400, "Bad Request: " + parser.error() + "\n");
+            response.headers.add("Connection", "close");
+            write_all(client, response.serialize());
+            log_line(peer + " 400 " + parser.error());
+            close_gracefully(client);
+            return;
+        }
+
+        if (parser.complete()) {
+            const auto start = std::chrono::steady_clock::now();
+            HttpRequest request = parser.take_request();
+            HttpResponse response = handler(request);
+            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
+            if (!keep_alive) {
+                response.headers.add("Connection", "close");
+            } else if (request.version == "HTTP/1.0") {
+                response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
+            }
+            // One write for the whole response: status line, headers and
+            // body leave together. Two small writes on a keep-alive
+            // connection meet Nagle's algorithm on our side and delayed ACKs
+            // on the client's, and every response then waits about 40 ms.
+            const std::string bytes = response.serialize();
+            if (!write_all(client, bytes)) return;
+            log_request(peer, request, response.status, bytes.size(), start);
+            if (!keep_alive) {
+                close_gracefully(client);
+                return;
+            }
+            continue;
+        }
+
+        // The parser needs more bytes.
+        if (wait_readable(client, -1, stop) != WaitResult::Ready) return;
+        const std::size_t n = read_some(client, buffer, sizeof buffer);
+        if (n == 0) return;  // the client closed (or reset) the connection
+        unparsed.append(buffer, n);
+    }
+}
+// ANCHOR_END: serve_connection

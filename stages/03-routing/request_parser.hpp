@@ -1,0 +1,82 @@
+// RequestParser: turns a stream of bytes into HTTP requests (RFC 9112).
+//
+// TCP delivers a stream, not messages: one read() may return half a request
+// line, or two whole requests and the start of a third. So the parser is a
+// state machine that is fed whatever arrived and remembers where it was:
+//
+//     RequestLine -> Headers -> (Body | ChunkSize <-> ChunkData -> Trailers) -> Complete
+//
+// feed() consumes bytes until a request is complete (or broken) and returns
+// how many it used; the rest belongs to the next, pipelined, request.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "http_request.hpp"
+
+// Limits protect the server from clients that send without end. Each is a
+// named constant with its reason, as in Go's net/http.
+struct ParserLimits {
+    // RFC 9112 section 3: servers ought to accept request lines of at least
+    // 8000 octets; longer lines are rare and mostly attacks.
+    std::size_t max_request_line = 8 * 1024;
+    // The whole header section, and how many fields it may have. Real
+    // browsers send well under 2 KiB; 8 KiB matches common servers.
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_header_count = 100;
+    // Bodies are kept in memory, so they must be bounded.
+    std::size_t max_body_bytes = 1024 * 1024;
+    // A chunk-size line is a hex number plus optional extensions.
+    std::size_t max_chunk_line = 1024;
+};
+
+class RequestParser {
+public:
+    explicit RequestParser(ParserLimits limits = {}) : limits_(limits) {}
+
+    // Consumes bytes from `data` until the request is complete or broken;
+    // returns how many bytes it used.
+    std::size_t feed(std::string_view data);
+
+    bool complete() const { return state_ == State::Complete; }
+    bool failed() const { return state_ == State::Failed; }
+    // Why the request is malformed, for the 400 response: "no Host header".
+    const std::string& error() const { return error_; }
+    // True once any byte of a request has arrived (blank lines aside).
+    bool started() const { return state_ != State::RequestLine || !line_.empty(); }
+
+    // Hands over the complete request and gets ready for the next one.
+    HttpRequest take_request();
+
+private:
+    enum class State {
+        RequestLine,   // "GET /path HTTP/1.1"
+        Headers,       // "Name: value" lines until an empty line
+        Body,          // Content-Length bytes
+        ChunkSize,     // "1a;ext=1" (hex), then that many bytes
+        ChunkData,
+        ChunkDataEnd,  // the CRLF after each chunk's data
+        Trailers,      // fields after the last chunk, until an empty line
+        Complete,
+        Failed,
+    };
+
+    std::size_t line_limit() const;
+    void handle_line(std::string_view line);
+    void parse_request_line(std::string_view line);
+    void parse_header_line(std::string_view line, bool trailer);
+    void finish_head();
+    void parse_chunk_size(std::string_view line);
+    void fail(std::string reason);
+
+    ParserLimits limits_;
+    State state_ = State::RequestLine;
+    HttpRequest request_;
+    std::string line_;              // the line being collected, up to its '\n'
+    std::size_t header_bytes_ = 0;  // header section size so far
+    std::size_t header_count_ = 0;  // fields (and trailer fields) so far
+    std::size_t body_left_ = 0;     // bytes still to read in Body or ChunkData
+    std::string error_;
+};

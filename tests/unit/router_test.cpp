@@ -1,0 +1,106 @@
+// The Router (stage 3): patterns, parameters, methods, first match wins.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include "router.hpp"
+
+namespace {
+
+HttpRequest request(std::string method, std::string path) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.target = r.path;
+    r.version = "HTTP/1.1";
+    return r;
+}
+
+// A handler that answers with a fixed name, to see which route ran.
+RouteHandler named(std::string name) {
+    return [name](const HttpRequest&) { return HttpResponse::text(200, name); };
+}
+
+}  // namespace
+
+TEST_CASE("a literal pattern matches exactly that path") {
+    Router router;
+    router.get("/", named("root"));
+    router.get("/about", named("about"));
+    auto root = request("GET", "/");
+    auto about = request("GET", "/about");
+    auto other = request("GET", "/about/more");
+    CHECK(router.handle(root).body == "root");
+    CHECK(router.handle(about).body == "about");
+    CHECK(router.handle(other).status == 404);
+}
+
+TEST_CASE("a {parameter} captures one decoded segment") {
+    Router router;
+    router.get("/hello/{name}", [](const HttpRequest& r) {
+        return HttpResponse::text(200, r.path_params.at("name"));
+    });
+    auto alice = request("GET", "/hello/alice");
+    CHECK(router.handle(alice).body == "alice");
+    CHECK(alice.path_params.at("name") == "alice");
+
+    auto encoded = request("GET", "/hello/J%C3%BCrgen%20M");
+    CHECK(router.handle(encoded).body == "J\xc3\xbcrgen M");
+
+    // An encoded slash is data, not a separator: still one segment.
+    auto slash = request("GET", "/hello/a%2Fb");
+    CHECK(router.handle(slash).body == "a/b");
+
+    auto empty = request("GET", "/hello/");
+    CHECK(router.handle(empty).status == 404);
+    auto two = request("GET", "/hello/a/b");
+    CHECK(router.handle(two).status == 404);
+}
+
+TEST_CASE("several parameters in one pattern") {
+    Router router;
+    router.get("/users/{user}/posts/{post}", [](const HttpRequest& r) {
+        return HttpResponse::text(200, r.path_params.at("user") + "#" + r.path_params.at("post"));
+    });
+    auto r = request("GET", "/users/bob/posts/42");
+    CHECK(router.handle(r).body == "bob#42");
+}
+
+TEST_CASE("the method is part of the route") {
+    Router router;
+    router.get("/thing", named("get"));
+    router.post("/thing", named("post"));
+    router.any("/echo", named("any"));
+    auto get = request("GET", "/thing");
+    auto post = request("POST", "/thing");
+    auto put = request("PUT", "/thing");
+    auto echo = request("DELETE", "/echo");
+    CHECK(router.handle(get).body == "get");
+    CHECK(router.handle(post).body == "post");
+    CHECK(router.handle(echo).body == "any");
+    CHECK(router.handle(put).status == 404);
+}
+
+TEST_CASE("the first matching route wins") {
+    Router router;
+    router.get("/hello/world", named("literal"));
+    router.get("/hello/{name}", named("parameter"));
+    auto world = request("GET", "/hello/world");
+    auto other = request("GET", "/hello/you");
+    CHECK(router.handle(world).body == "literal");
+    CHECK(router.handle(other).body == "parameter");
+}
+
+TEST_CASE("a badly encoded path is 400, not 404") {
+    Router router;
+    router.get("/hello/{name}", named("hello"));
+    auto bad = request("GET", "/hello/%zz");
+    CHECK(router.handle(bad).status == 400);
+    auto nul = request("GET", "/hello/a%00b");
+    CHECK(router.handle(nul).status == 400);
+}
+
+TEST_CASE("a pattern must start with '/'") {
+    Router router;
+    CHECK_THROWS_AS(router.get("hello", named("x")), std::invalid_argument);
+}
