@@ -133,8 +133,7 @@ run: deps
 diff:
 	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
 	  { echo "usage: make diff N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
-	@git --no-pager diff --no-index --color=auto --stat $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N)) || true
-	@git --no-pager diff --no-index --color=auto $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N)) || true
+	@scripts/stage-diff.sh $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N))
 
 # ---------------------------------------------------------------------------
 # Learner mode: write stage k yourself in workspace/, starting from stage k-1,
