@@ -78,7 +78,9 @@ TEST_CASE("the method is part of the route") {
     CHECK(router.handle(get).body == "get");
     CHECK(router.handle(post).body == "post");
     CHECK(router.handle(echo).body == "any");
-    CHECK(router.handle(put).status == 404);
+    // Stage 3 answers a known path with another method 404; stage 4 says
+    // more precisely 405 Method Not Allowed.
+    CHECK(router.handle(put).status == (COURSE_STAGE >= 4 ? 405 : 404));
 }
 
 TEST_CASE("the first matching route wins") {
@@ -104,3 +106,48 @@ TEST_CASE("a pattern must start with '/'") {
     Router router;
     CHECK_THROWS_AS(router.get("hello", named("x")), std::invalid_argument);
 }
+
+#if COURSE_STAGE >= 4
+TEST_CASE("stage 4: 405 lists the methods that would work in Allow") {
+    Router router;
+    router.get("/thing", named("get"));
+    router.add({"PUT", "DELETE"}, "/thing", named("change"));
+    auto post = request("POST", "/thing");
+    const HttpResponse response = router.handle(post);
+    CHECK(response.status == 405);
+    CHECK(response.headers.get("Allow") == "GET, HEAD, PUT, DELETE, OPTIONS");
+    CHECK_FALSE(response.body.empty());
+}
+
+TEST_CASE("stage 4: HEAD is answered by the GET route") {
+    Router router;
+    router.get("/thing", named("get"));
+    auto head = request("HEAD", "/thing");
+    CHECK(router.handle(head).body == "get");  // the connection drops the body
+}
+
+TEST_CASE("stage 4: OPTIONS answers 204 with Allow, for a path and for *") {
+    Router router;
+    router.get("/a", named("a"));
+    router.post("/b", named("b"));
+    auto a = request("OPTIONS", "/a");
+    const HttpResponse for_a = router.handle(a);
+    CHECK(for_a.status == 204);
+    CHECK(for_a.headers.get("Allow") == "GET, HEAD, OPTIONS");
+    auto star = request("OPTIONS", "*");
+    const HttpResponse for_server = router.handle(star);
+    CHECK(for_server.status == 204);
+    CHECK(for_server.headers.get("Allow") == "GET, HEAD, POST, OPTIONS");
+    auto unknown = request("OPTIONS", "/nothing");
+    CHECK(router.handle(unknown).status == 404);
+}
+
+TEST_CASE("stage 4: a method nobody knows is 501, even on an unknown path") {
+    Router router;
+    router.any("/echo", named("echo"));
+    auto brew = request("BREW", "/echo");
+    CHECK(router.handle(brew).status == 501);
+    auto nowhere = request("BREW", "/nowhere");
+    CHECK(router.handle(nowhere).status == 501);
+}
+#endif

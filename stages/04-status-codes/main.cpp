@@ -1,0 +1,66 @@
+// Stage 4: status codes as a protocol.
+//
+// Every answer now says precisely what happened, with the status code a
+// client can act on: 404 and 405 (with Allow) from the router, 413/414/431
+// from the parser's limits, 408 for a request that never finishes, 500 for a
+// handler that throws, 501 and 505 for what this server does not speak.
+// HEAD and OPTIONS work on every route, and Expect: 100-continue is honoured.
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "connection.hpp"
+#include "describe_request.hpp"
+#include "flags.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "router.hpp"
+#include "routes.hpp"
+#include "stop_signal.hpp"
+
+int main(int argc, char** argv) {
+    std::string host = "127.0.0.1";
+    long port = 8080;
+    long request_timeout = 10;
+    Flags flags("server", "Stage 4: answers with the status code that says what happened.");
+    flags.add("--host", "ADDR", "address to listen on", host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
+              request_timeout, 1, 3600);
+    flags.parse(argc, argv);
+    const ConnectionOptions options{std::chrono::seconds(request_timeout)};
+
+    // ANCHOR: routes
+    Router router;
+    // The direct way, as in cpp-httplib's server.Get(...): one call per route.
+    router.any("/echo", describe_request);
+    // The collected way, like Python's @add_route decorator: every
+    // add_route(...) declared in routes.cpp registers itself.
+    register_routes(router);
+    const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
+    // ANCHOR_END: routes
+
+    try {
+        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
+        std::printf("listening on http://%s:%u\n", host.c_str(), bound_port(listener.get()));
+        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+
+        // ANCHOR: accept_loop
+        // One client at a time: the next one waits in the kernel's queue
+        // until this one is done. Stage 6 will fix that.
+        while (wait_readable(listener.get(), -1, stop) == WaitResult::Ready) {
+            std::string peer;
+            const Fd client = accept_client(listener.get(), peer);
+            if (!client.valid()) continue;
+            serve_connection(client.get(), peer, handler, stop, options);
+        }  // `client` goes out of scope here: its destructor closes the socket
+        // ANCHOR_END: accept_loop
+        log_line("stopped");
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 1;
+    }
+}
