@@ -69,6 +69,7 @@ private:
     void parse_header_line(std::string_view line, bool trailer);
     void finish_head();
     void parse_chunk_size(std::string_view line);
+    bool count_header_bytes(std::string_view line, bool had_cr);
     void fail(std::string reason);
 
     ParserLimits limits_;

@@ -94,7 +94,10 @@ std::size_t RequestParser::line_limit() const {
         case State::RequestLine: return limits_.max_request_line + 2;  // + CRLF
         case State::ChunkSize: return limits_.max_chunk_line;
         case State::ChunkDataEnd: return 2;  // exactly CRLF
-        default: return limits_.max_header_bytes - std::min(header_bytes_, limits_.max_header_bytes);
+        // What is left of the header section's budget, plus the CRLF of the
+        // empty line that ends it (not part of the section): enough to stop
+        // an endless line early; count_header_bytes() checks exactly.
+        default: return limits_.max_header_bytes - std::min(header_bytes_, limits_.max_header_bytes) + 2;
     }
 }
 
@@ -116,9 +119,13 @@ void RequestParser::handle_line(std::string_view line) {
             // RFC 9112 section 2.2: ignore empty lines before a request line
             // (some old clients send an extra CRLF after a POST body).
             if (line.empty()) return;
+            // line_limit() leaves room for a CRLF while the line is still
+            // arriving, so a line ending in a bare LF would pass with one
+            // byte too many: check the line itself once its end is known.
+            if (line.size() > limits_.max_request_line) return fail("request line too long");
             return parse_request_line(line);
         case State::Headers:
-            header_bytes_ += line.size() + (had_cr ? 2 : 1);
+            if (!count_header_bytes(line, had_cr)) return fail("header section too large");
             return parse_header_line(line, /*trailer=*/false);
         case State::ChunkSize:
             if (!had_cr) return fail("chunk size line must end with CRLF");
@@ -128,7 +135,12 @@ void RequestParser::handle_line(std::string_view line) {
             state_ = State::ChunkSize;
             return;
         case State::Trailers:
-            header_bytes_ += line.size() + (had_cr ? 2 : 1);
+            // The trailer section and its empty line are still chunked
+            // framing: they decide where this request ends and the next
+            // begins. A proxy that wants CRLF here would read "0\r\n\n..."
+            // differently, so CRLF only, as for the chunk lines above.
+            if (!had_cr) return fail("trailer lines must end with CRLF");
+            if (!count_header_bytes(line, had_cr)) return fail("header section too large");
             return parse_header_line(line, /*trailer=*/true);
         default:
             return;
@@ -252,6 +264,10 @@ void RequestParser::finish_head() {
         for (std::string_view field : headers.all("Content-Length")) {
             for (std::string_view item : split(field, ',')) {
                 item = trim_ows(item);
+                // Each item must be a number: an empty one, as in ", 5",
+                // would otherwise be skipped, and "5" would win over a
+                // value that a proxy may read as invalid (RFC 9110 section 8.6).
+                if (!parse_decimal(item)) return fail("Content-Length is not a number");
                 if (!length_text.empty() && item != length_text) return fail("differing Content-Length values");
                 length_text = item;
             }
@@ -290,6 +306,15 @@ void RequestParser::parse_chunk_size(std::string_view line) {
     state_ = State::ChunkData;
 }
 // ANCHOR_END: parse_chunk_size
+
+// Adds a complete field line (or trailer line) to the header section's
+// size; false once the section is over its limit. The empty line that ends
+// the section is not part of it (RFC 9112 section 2.1).
+bool RequestParser::count_header_bytes(std::string_view line, bool had_cr) {
+    if (line.empty()) return true;
+    header_bytes_ += line.size() + (had_cr ? 2 : 1);
+    return header_bytes_ <= limits_.max_header_bytes;
+}
 
 void RequestParser::fail(std::string reason) {
     state_ = State::Failed;
