@@ -41,9 +41,10 @@ $(BUILD)/common/%.o: common/%.cpp
 	$(CXX) $(CXXFLAGS) -Icommon -c $< -o $@
 
 # ---------------------------------------------------------------------------
-# program_rules NAME SRC_DIR OUT_DIR: OUT_DIR/server from every .cpp in
-# SRC_DIR plus common/; OUT_DIR/unit_tests from the stage's sources (less
-# main.cpp) plus every tests/unit/X_test.cpp whose X.hpp the stage has.
+# program_rules NAME SRC_DIR OUT_DIR STAGE: OUT_DIR/server from every .cpp
+# in SRC_DIR plus common/; OUT_DIR/unit_tests from the stage's sources (less
+# main.cpp) plus every tests/unit/X_test.cpp whose X.hpp the stage has,
+# compiled with COURSE_STAGE=STAGE for the few checks a later stage changes.
 define program_rules
 $(1)_SRCS := $$(wildcard $(2)/*.cpp)
 $(1)_OBJS := $$(patsubst $(2)/%.cpp,$(3)/obj/%.o,$$($(1)_SRCS))
@@ -56,7 +57,7 @@ $(3)/obj/%.o: $(2)/%.cpp
 
 $(3)/unit/%.o: tests/unit/%.cpp
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXFLAGS) -I$(2) -Icommon -Itests/support -c $$< -o $$@
+	$$(CXX) $$(CXXFLAGS) -DCOURSE_STAGE=$(4) -I$(2) -Icommon -Itests/support -c $$< -o $$@
 
 $(3)/server: $$($(1)_OBJS) $$(COMMON_OBJS)
 	$$(CXX) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS)
@@ -67,7 +68,7 @@ $(3)/unit_tests: $$(filter-out $(3)/obj/main.o,$$($(1)_OBJS)) $$($(1)_UNIT_OBJS)
 -include $$(wildcard $(3)/obj/*.d $(3)/unit/*.d)
 endef
 
-$(foreach n,$(STAGES),$(eval $(call program_rules,stage$(n),$(call stage_dir,$(n)),$(BUILD)/stage$(n))))
+$(foreach n,$(STAGES),$(eval $(call program_rules,stage$(n),$(call stage_dir,$(n)),$(BUILD)/stage$(n),$(n))))
 
 # A stage has unit tests once it has a header that tests/unit/ tests.
 unit_tests_of = $(if $(stage$(1)_UNIT_SRCS),$(BUILD)/stage$(1)/unit_tests)
@@ -87,9 +88,17 @@ $(BLACKBOX): $(BLACKBOX_OBJS) $(COMMON_OBJS)
 
 -include $(wildcard $(BUILD)/common/*.d $(BUILD)/tests/*/*.d)
 
+# The course's own tests: the slides name only code that exists (no Node.js
+# needed). They run once in make test, as the "course" section.
+COURSE_OBJS := $(patsubst tests/%.cpp,$(BUILD)/tests/%.o,$(wildcard tests/course/*.cpp))
+COURSE_TESTS := $(BUILD)/tests/course_tests
+
+$(COURSE_TESTS): $(COURSE_OBJS)
+	$(CXX) $(LDFLAGS) $^ -o $@
+
 # ---------------------------------------------------------------------------
 # Entry points.
-.PHONY: help all deps test clean run diff start check $(foreach n,$(STAGES),stage$(n) test$(n))
+.PHONY: help all deps test clean run diff start check slides slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
 
 help:
 	@echo "An HTTP/1.1 server from scratch in C++, one stage at a time."
@@ -105,7 +114,10 @@ help:
 	@echo "  make diff N=k        what stage k adds to stage k-1: the lesson"
 	@echo "  make start N=k       learner mode: copy stage k-1 to workspace/ to write stage k yourself"
 	@echo "  make check N=k       build workspace/ stage k and run stage k's black-box tests against it"
+	@echo "  make slides          render the decks in slides/ to build/slides/*.html (needs Node.js)"
+	@echo "  make slides-pdf      the same as PDFs, through Chromium"
 	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
+	@echo "  make bench           load-test the stages beside Python and nginx (~4 min): table, build/bench/"
 	@echo "  make clean           remove build/"
 	@echo
 	@echo "Options: SAN=address,undefined or SAN=thread builds and tests under sanitizers."
@@ -113,7 +125,7 @@ help:
 deps:
 	@scripts/deps.sh
 
-all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n))) $(BLACKBOX)
+all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n))) $(BLACKBOX) $(COURSE_TESTS)
 
 $(foreach n,$(STAGES),$(eval stage$(n): $(BUILD)/stage$(n)/server))
 
@@ -122,7 +134,7 @@ $(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tes
 
 test: deps
 	@$(MAKE) --no-print-directory -j2 all
-	@scripts/run-tests.sh $(BUILD) $(STAGES)
+	@scripts/run-tests.sh $(BUILD) --course $(STAGES)
 
 STAGE ?= $(LAST_STAGE)
 run: deps
@@ -152,7 +164,7 @@ start:
 
 ifneq ($(N),)
 ifneq ($(wildcard workspace/$(notdir $(call stage_dir,$(N)))),)
-$(eval $(call program_rules,workspace$(N),$(WORKSPACE_DIR),$(BUILD)/$(WORKSPACE_DIR)))
+$(eval $(call program_rules,workspace$(N),$(WORKSPACE_DIR),$(BUILD)/$(WORKSPACE_DIR),$(N)))
 endif
 endif
 
@@ -166,6 +178,41 @@ check:
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# ---------------------------------------------------------------------------
+# The benchmark ladder: every HTTP stage beside Python's http.server and
+# nginx, on 127.0.0.1, with wrk (bench/run.py says what is measured).
+# BENCH_SECONDS is the length of one of its runs.
+BENCH_SECONDS ?= 3
+bench:
+	@test -z "$(SAN)" || { echo "make bench measures the optimized build: run it without SAN="; exit 2; }
+	@scripts/deps.sh wrk nginx-light gnuplot-nox
+	@$(MAKE) --no-print-directory -j2 $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server)
+	@python3 bench/run.py --seconds $(BENCH_SECONDS)
+
+# ---------------------------------------------------------------------------
+# Slides: slides/NN-name.md -> build/slides/NN-name.html (+ index.html).
+# slides/preprocess.js first replaces each {{#include ...}} and {{#diff ...}}
+# with the code it names; then Marp, pinned in slides/package-lock.json and
+# installed into slides/node_modules on first use, renders the decks.
+SLIDES_OUT := build/slides
+MARP := slides/node_modules/.bin/marp
+MARP_FLAGS := --no-config-file --theme-set slides/theme.css --allow-local-files
+CHROME_PATH ?= $(firstword $(wildcard /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome))
+
+slides/node_modules/.package-lock.json: slides/package.json slides/package-lock.json
+	@command -v npm >/dev/null || { echo "make slides needs Node.js and npm: apt-get install nodejs npm"; exit 2; }
+	cd slides && npm ci --no-audit --no-fund
+	@touch $@
+
+slides: slides/node_modules/.package-lock.json
+	node slides/preprocess.js $(SLIDES_OUT)
+	$(MARP) $(MARP_FLAGS) --input-dir $(SLIDES_OUT) --output $(SLIDES_OUT)
+	@echo "open $(SLIDES_OUT)/index.html"
+
+slides-pdf: slides
+	@test -n "$(CHROME_PATH)" || { echo "make slides-pdf needs Chromium: apt-get install chromium"; exit 2; }
+	CHROME_PATH=$(CHROME_PATH) $(MARP) $(MARP_FLAGS) --pdf --input-dir $(SLIDES_OUT) --output $(SLIDES_OUT)
 
 clean:
 	rm -rf build

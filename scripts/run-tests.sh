@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the tests of one or more stages and adds up doctest's counts.
 #
-#   scripts/run-tests.sh BUILD_DIR STAGE...
+#   scripts/run-tests.sh BUILD_DIR [--course] STAGE...
 #
+# --course first runs the course's own tests (the slides' references).
 # For each stage: its unit tests (if it has any), then the black-box tests
 # that hold at that stage, run against build/stageN/server. The last line is
 # the total over all stages, "N passed, M failed", and the exit status is
@@ -10,6 +11,11 @@
 set -u
 build=$1
 shift
+course=0
+if [[ ${1-} == --course ]]; then
+    course=1
+    shift
+fi
 
 passed=0
 failed=0
@@ -36,6 +42,11 @@ run() {
     failed=$((failed + f))
     if ((rc != 0)); then status=1; fi
 }
+
+if ((course)); then
+    echo "=== course"
+    run "$build/tests/course_tests"
+fi
 
 for n in "$@"; do
     echo "=== stage $n"

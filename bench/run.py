@@ -1,0 +1,725 @@
+#!/usr/bin/env python3
+"""`make bench`: the benchmark ladder.
+
+Load-tests the course's servers side by side on 127.0.0.1 with wrk, beside
+two reference peers started in the same run: Python's ThreadingHTTPServer
+(bench/python_server.py, the original tutorial's language) and nginx (one
+worker, bench/nginx.conf). It uses whatever stages exist in stages/NN-name:
+
+  1. the ladder: every HTTP stage (2..6) and both peers answer one small GET
+     route, with keep-alive and with `Connection: close`, at 5 and at 50
+     connections; every configuration runs twice, the peers in one order and
+     then in the reverse order, so drift of the machine shows as a
+     difference between the two runs;
+  2. the concurrency demo (stages 5 and 6): 10 clients call GET /delay/200
+     at once; a server that serves one client at a time needs 10 x 200 ms;
+  3. TLS (stage 7 on): keep-alive throughput and new-handshake rate
+     (`openssl s_time -new`) against nginx with the same certificate.
+
+It prints a table (requests/s, p50 and p99 latency, wrk's errors and
+timeouts, the server's peak RSS, ratios to nginx), and writes
+build/bench/results.csv and the chart build/bench/requests.png (gnuplot).
+
+Every server is started fresh for each run, so its peak RSS (VmHWM in
+/proc/PID/status) belongs to that run alone, and stopped after it; all of
+them are stopped on Ctrl-C or on an error too.
+
+Usage: python3 bench/run.py [--seconds N]    (make bench runs it)
+"""
+
+import argparse
+import csv
+import http.client
+import os
+import re
+import shutil
+import signal
+import ssl
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# ---------------------------------------------------------------------------
+# What is measured.
+
+CONNECTIONS = (5, 50)          # wrk -c: a few clients, then many more than workers
+MODES = ("keep-alive", "close")  # "close" adds the header `Connection: close`
+ROUNDS = 2                     # each configuration twice, peers in alternating order
+WRK_THREADS = 1                # on 2 cores: one for wrk, one for the server
+WRK_TIMEOUT = "2s"             # a response slower than this counts as a timeout
+PROBE_EVERY, PROBE_TIMEOUT = 0.25, 2.0  # NewClientProbe: seconds between probes, longest wait
+TLS_FROM_STAGE = 7             # from stage 7 on, the servers speak HTTPS only
+DEMO_STAGES = (5, 6)           # the /delay demo: one at a time, then a thread pool
+DEMO_CLIENTS, DEMO_DELAY_MS = 10, 200
+
+OUT = Path("build/bench")      # results.csv, requests.dat, requests.png
+CERT, KEY = Path("build/certs/cert.pem"), Path("build/certs/key.pem")
+BODY_ROUTE = "/hello/bench"
+
+
+def route_for_stage(stage):
+    """The small GET route load-tested on a stage.
+
+    Stage 2 answers every path with a text description of the request (about
+    200 bytes); from stage 3 on, GET /hello/{name} answers "Hello, bench!\\n",
+    the same 14 bytes as the two reference peers. One path serves both.
+    """
+    return BODY_ROUTE
+
+
+# ---------------------------------------------------------------------------
+# Starting and stopping servers.
+
+@dataclass
+class Peer:
+    """Something to load-test: a command line, and where to send requests."""
+    name: str                  # "stage 3", "python", "nginx"
+    argv: list
+    port: int = 0              # known in advance (nginx); 0: read the listening line
+    route: str = BODY_ROUTE
+    setup: object = None       # called before each start (nginx writes its config)
+    scheme: str = "http"
+    error_log: Path = None     # nginx's, shown if it fails to start
+
+
+class Server:
+    """A running server that we started, and its base URL."""
+
+    def __init__(self, peer, scratch):
+        if peer.setup:
+            peer.setup()
+        self.peer = peer
+        self.stdout_path = scratch / (peer.name.replace(" ", "-") + ".out")
+        with open(self.stdout_path, "w") as stdout:
+            self.process = subprocess.Popen(peer.argv, stdin=subprocess.DEVNULL, stdout=stdout,
+                                            stderr=subprocess.DEVNULL)  # one log line per request
+        self.killed = False  # set by stop() if SIGTERM was not enough
+        RUNNING.append(self)
+        self.url = self._wait_until_ready(peer)
+
+    def _wait_until_ready(self, peer, seconds=10):
+        """Returns the base URL once the server accepts connections."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"{peer.name} exited at start (code {self.process.returncode})"
+                                 + nginx_error_log(peer))
+            if peer.port:  # nginx prints nothing: knock until it answers
+                try:
+                    socket.create_connection(("127.0.0.1", peer.port), timeout=1).close()
+                    return f"{peer.scheme}://127.0.0.1:{peer.port}"
+                except OSError:
+                    pass
+            else:  # SPEC section 4: the first stdout line is `listening on URL`
+                first_line = self.stdout_path.read_text().partition("\n")
+                if first_line[1]:
+                    match = re.fullmatch(r"listening on (\w+://[\w.:\[\]-]+)", first_line[0])
+                    if not match:
+                        raise BenchError(f"{peer.name}: unexpected first line {first_line[0]!r}")
+                    return match.group(1)
+            time.sleep(0.02)
+        raise BenchError(f"{peer.name} was not ready within {seconds} s")
+
+    def peak_rss_kb(self):
+        """VmHWM of the server and its children (nginx: master + worker)."""
+        return sum(vm_hwm_kb(pid) for pid in [self.process.pid, *children_of(self.process.pid)])
+
+    def stop(self):
+        """SIGTERM, as SPEC section 4 asks servers to handle; SIGKILL after 5 s."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                self.killed = True
+        if self in RUNNING:
+            RUNNING.remove(self)
+
+
+RUNNING = []  # every server not yet stopped: main()'s `finally` stops them
+
+
+class BenchError(Exception):
+    pass
+
+
+def vm_hwm_kb(pid):
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def children_of(pid):
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # the fields after the command name, which is in parentheses
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def free_port():
+    """A port that is free now (nginx needs one in its config file)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def nginx_peer(name, template, scratch, **words):
+    """nginx with bench/TEMPLATE, its @WORDS@ filled in, in a temp folder."""
+    folder = Path(tempfile.mkdtemp(prefix="nginx-", dir=scratch))
+    port = free_port()
+    words = {"DIR": str(folder), "PORT": str(port), **{k: str(v) for k, v in words.items()}}
+
+    def write_config():
+        text = Path("bench", template).read_text()
+        for word, value in words.items():
+            text = text.replace(f"@{word}@", value)
+        (folder / "nginx.conf").write_text(text)
+
+    argv = ["nginx", "-p", str(folder), "-e", str(folder / "error.log"),
+            "-c", str(folder / "nginx.conf")]
+    return Peer(name, argv, port=port, setup=write_config,
+                scheme="https" if "CERT" in words else "http", error_log=folder / "error.log")
+
+
+def nginx_error_log(peer):
+    log = peer.error_log
+    if log and log.exists():
+        return ":\n" + log.read_text()[-2000:].replace(str(log.parent), "<nginx's temp folder>")
+    return ""
+
+
+# ---------------------------------------------------------------------------
+# One measurement.
+
+@dataclass
+class Result:
+    section: str               # "http", "https" (wrk over TLS), "handshake" (openssl s_time)
+    mode: str                  # "keep-alive", "close", "new handshakes"
+    connections: int
+    server: str
+    round: int
+    requests: int = 0
+    per_second: float = 0.0
+    p50_ms: float = None
+    p99_ms: float = None
+    errors: int = 0            # wrk: connect + read + write errors + non-2xx/3xx
+    timeouts: int = 0
+    probes: int = 0            # NewClientProbe: how many new connections it opened,
+    unanswered: int = 0        # how many got no answer within PROBE_TIMEOUT,
+    probe_ms: float = None     # and the slowest answer among the others
+    peak_rss_kb: int = 0
+    note: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+class NewClientProbe(threading.Thread):
+    """Opens one new connection at a time while wrk runs, and times its answer.
+
+    wrk cannot see a connection that never gets an answer: it counts late
+    answers as timeouts, but when the run ends it just drops the connections
+    still waiting. So a server that serves only some of wrk's connections
+    (one at a time, or five workers held by five keep-alive clients) looks
+    fine in wrk's numbers. This probe is one more client, coming and going
+    like a browser would, and its slowest wait shows what the others saw.
+    """
+
+    def __init__(self, url, route):
+        super().__init__(daemon=True)
+        scheme, address = url.split("://")
+        self.host, self.port = address.rsplit(":", 1)
+        self.https, self.route = scheme == "https", route
+        self.waits = []  # seconds per probe, None when no answer came in time
+        self.finished = threading.Event()
+
+    def run(self):
+        self.finished.wait(PROBE_EVERY)  # let wrk open its connections first
+        while not self.finished.is_set():
+            self.waits.append(self.ask())
+            self.finished.wait(PROBE_EVERY)
+
+    def ask(self):
+        if self.https:  # a self-signed certificate: encrypt, do not verify
+            connection = http.client.HTTPSConnection(self.host, int(self.port), timeout=PROBE_TIMEOUT,
+                                                     context=ssl._create_unverified_context())
+        else:
+            connection = http.client.HTTPConnection(self.host, int(self.port), timeout=PROBE_TIMEOUT)
+        began = time.monotonic()
+        try:
+            connection.request("GET", self.route, headers={"Connection": "close"})
+            connection.getresponse().read()
+            return time.monotonic() - began
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            connection.close()
+
+
+def run_wrk(url, route, connections, mode, seconds):
+    """Runs wrk once, with a NewClientProbe beside it; returns their numbers."""
+    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s",
+            "--timeout", WRK_TIMEOUT, "-s", "bench/report.lua"]
+    if mode == "close":
+        argv += ["-H", "Connection: close"]
+    wrk = subprocess.Popen(argv + [url + route], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    probe = NewClientProbe(url, route)
+    probe.start()
+    try:
+        out, err = wrk.communicate(timeout=seconds + 30)
+    finally:
+        if wrk.poll() is None:
+            wrk.kill()
+            wrk.wait()
+        probe.finished.set()
+        probe.join(PROBE_TIMEOUT + 1)
+    for line in out.splitlines():
+        if line.startswith("BENCH "):
+            numbers = {key: int(value) for key, value in
+                       (pair.split("=") for pair in line.split()[1:])}
+            return numbers, probe.waits
+    raise BenchError(f"wrk printed no result: {out.strip()} {err.strip()}")
+
+
+def measure_wrk(peer, scratch, section, mode, connections, round_, seconds):
+    server = Server(peer, scratch)
+    try:
+        numbers, waits = run_wrk(server.url, peer.route, connections, mode, seconds)
+        result = Result(section, mode, connections, peer.name, round_)
+        result.requests = numbers["requests"]
+        result.per_second = numbers["requests"] / (numbers["duration_us"] / 1e6)
+        if numbers["requests"]:
+            result.p50_ms, result.p99_ms = numbers["p50_us"] / 1000, numbers["p99_us"] / 1000
+        result.errors = sum(numbers[k] for k in
+                            ("connect_errors", "read_errors", "write_errors", "status_errors"))
+        result.timeouts = numbers["timeouts"]
+        result.probes = len(waits)
+        result.unanswered = waits.count(None)
+        answered = [w for w in waits if w is not None]
+        result.probe_ms = max(answered) * 1000 if answered else None
+        result.detail = numbers
+        result.peak_rss_kb = server.peak_rss_kb()
+        if server.process.poll() is not None:
+            result.note = f"exited during the run (code {server.process.returncode})"
+    finally:
+        server.stop()
+    if server.killed:
+        result.note = "ignored SIGTERM for 5 s: killed"
+    return result
+
+
+def measure_handshakes(peer, scratch, round_, seconds):
+    """New TLS handshakes per second from one `openssl s_time -new` client."""
+    server = Server(peer, scratch)
+    try:
+        address = server.url.split("://")[1]
+        started = time.monotonic()
+        done = subprocess.run(["openssl", "s_time", "-connect", address, "-new",
+                               "-time", str(seconds)],
+                              capture_output=True, text=True, timeout=seconds + 30)
+        elapsed = time.monotonic() - started
+        match = re.search(r"(\d+) connections in", done.stdout)
+        if not match:
+            raise BenchError(f"openssl s_time printed no result: {done.stdout} {done.stderr}")
+        result = Result("handshake", "new handshakes", 1, peer.name, round_)
+        result.requests = int(match.group(1))
+        result.per_second = result.requests / elapsed
+        result.peak_rss_kb = server.peak_rss_kb()
+    finally:
+        server.stop()
+    return result
+
+
+# ---------------------------------------------------------------------------
+# The three parts of the benchmark.
+
+class Progress:
+    def __init__(self, total):
+        self.total, self.done = total, 0
+
+    def show(self, result):
+        self.done += 1
+        if result.section == "handshake":
+            what = f"{result.per_second:9,.0f} handshakes/s"
+        else:
+            p99 = f"{result.p99_ms:.2f} ms" if result.p99_ms is not None else "-"
+            what = (f"{result.per_second:9,.0f} req/s  p99 {p99:>9}  errors {result.errors}"
+                    f"  timeouts {result.timeouts}  new conn {probe_cell(result)}")
+        label = f"{result.mode} {result.connections:>2}" if result.section != "handshake" \
+            else "new TLS"
+        print(f"[{self.done:2}/{self.total}] {result.section:9} {label:13} run {result.round}"
+              f"  {result.server:8} {what}  {result.note}", flush=True)
+
+
+def ladder(peers, scratch, seconds, progress):
+    results = []
+    for mode in MODES:
+        for connections in CONNECTIONS:
+            for round_ in range(1, ROUNDS + 1):
+                order = peers if round_ % 2 else list(reversed(peers))
+                for peer in order:
+                    result = measure_wrk(peer, scratch, "http", mode, connections, round_, seconds)
+                    progress.show(result)
+                    results.append(result)
+    return results
+
+
+def tls(peers, scratch, seconds, progress):
+    results = []
+    for round_ in range(1, ROUNDS + 1):
+        for peer in (peers if round_ % 2 else list(reversed(peers))):
+            result = measure_wrk(peer, scratch, "https", "keep-alive", 5, round_, seconds)
+            progress.show(result)
+            results.append(result)
+    for round_ in range(1, ROUNDS + 1):
+        for peer in (peers if round_ % 2 else list(reversed(peers))):
+            result = measure_handshakes(peer, scratch, round_, seconds)
+            progress.show(result)
+            results.append(result)
+    return results
+
+
+def delay_demo(peer, scratch):
+    """10 clients call GET /delay/200 at the same moment; prints how long it took."""
+    server = Server(peer, scratch)
+    try:
+        host, port = server.url.split("://")[1].rsplit(":", 1)
+        try:
+            probe = http.client.HTTPConnection(host, int(port), timeout=5)
+            probe.request("GET", "/delay/0")
+            status = probe.getresponse().status
+            probe.close()
+        except (OSError, http.client.HTTPException) as error:
+            status = f"nothing ({error or type(error).__name__})"
+        if status != 200:
+            print(f"  {peer.name}: GET /delay/0 answers {status}: no /delay route, skipped")
+            return
+        start = threading.Barrier(DEMO_CLIENTS)
+        took = [None] * DEMO_CLIENTS
+
+        def client(i):
+            connection = http.client.HTTPConnection(host, int(port), timeout=15)
+            start.wait()  # all together now
+            began = time.monotonic()
+            try:
+                connection.request("GET", f"/delay/{DEMO_DELAY_MS}")
+                response = connection.getresponse()
+                response.read()
+                took[i] = (response.status, time.monotonic() - began)
+            except (OSError, http.client.HTTPException) as error:
+                took[i] = (str(error) or type(error).__name__, time.monotonic() - began)
+            connection.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(DEMO_CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = sorted(t for _, t in took)
+        failed = [status for status, _ in took if status != 200]
+        print(f"  {peer.name}: {DEMO_CLIENTS} clients done in {seconds[-1]:.2f} s"
+              f" (fastest client {seconds[0]:.2f} s)"
+              + (f"; {len(failed)} failed: {failed[0]}" if failed else ""))
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------------
+# Reporting: the table, the targets, the CSV and the chart.
+
+def mean(values):
+    values = [v for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
+def summarize(results):
+    """{(section, mode, connections): {server: summary of its runs}}"""
+    groups = {}
+    for r in results:
+        runs = groups.setdefault((r.section, r.mode, r.connections), {}).setdefault(r.server, [])
+        runs.append(r)
+    summary = {}
+    for key, by_server in groups.items():
+        summary[key] = {}
+        for server, runs in by_server.items():
+            summary[key][server] = {
+                "runs": [r.per_second for r in runs],
+                "per_second": mean([r.per_second for r in runs]),
+                "p50_ms": mean([r.p50_ms for r in runs]),
+                "p99_ms": mean([r.p99_ms for r in runs]),
+                "errors": sum(r.errors for r in runs),
+                "timeouts": sum(r.timeouts for r in runs),
+                "probes": sum(r.probes for r in runs),
+                "unanswered": sum(r.unanswered for r in runs),
+                "probe_ms": max((r.probe_ms for r in runs if r.probe_ms is not None), default=None),
+                "peak_rss_kb": max(r.peak_rss_kb for r in runs),
+                "notes": sorted({r.note for r in runs if r.note}),
+            }
+    return summary
+
+
+def probe_cell(s):
+    """The new-connection probe, in a table cell: its slowest wait in ms, or
+    how many of its connections got no answer within PROBE_TIMEOUT."""
+    get = s.get if isinstance(s, dict) else lambda key: getattr(s, key)
+    if get("unanswered"):
+        return f"{get('unanswered')}/{get('probes')} lost"
+    return fmt(get("probe_ms"), ".1f")
+
+
+def ratio(value, reference):
+    return value / reference if value is not None and reference else None
+
+
+def fmt(value, spec, missing="-"):
+    return missing if value is None else format(value, spec)
+
+
+def section_title(section, mode, connections):
+    if section == "handshake":
+        return "HTTPS, new TLS handshakes (openssl s_time -new, 1 client)"
+    what = "keep-alive" if mode == "keep-alive" else "Connection: close"
+    return f"{'HTTPS, ' if section == 'https' else ''}{what}, {connections} connections"
+
+
+def print_table(summary, order, seconds):
+    print(f"\nResults: mean of {ROUNDS} runs of {seconds} s each ('runs': each one);"
+          " 'x nginx': this server / nginx in the same run;\n"
+          "errors and timeouts: wrk's, summed over the runs;"
+          f" new conn: slowest answer to a fresh connection opened every {PROBE_EVERY} s\n"
+          f"during the runs, or 'N/M lost': N of M got no answer within {PROBE_TIMEOUT:.0f} s;"
+          " RSS: the server's peak resident memory (VmHWM).")
+    header = (f"  {'server':9} {'per s':>9} {'(runs)':>19} {'x nginx':>7}"
+              f" {'p50 ms':>7} {'p99 ms':>7} {'x nginx':>7} {'errors':>7} {'timeouts':>8}"
+              f" {'new conn':>10} {'RSS MB':>7}")
+    for key, by_server in summary.items():
+        print(f"\n{section_title(*key)}\n{header}")
+        nginx = by_server.get("nginx", {})
+        for server in sorted(by_server, key=order.index):
+            s = by_server[server]
+            runs = " / ".join(f"{v:,.0f}" for v in s["runs"])
+            handshake = key[0] == "handshake"
+            print(f"  {server:9} {s['per_second']:9,.0f} {'(' + runs + ')':>19}"
+                  f" {fmt(ratio(s['per_second'], nginx.get('per_second')), '7.2f')}"
+                  f" {'' if handshake else fmt(s['p50_ms'], '7.2f'):>7}"
+                  f" {'' if handshake else fmt(s['p99_ms'], '7.2f'):>7}"
+                  f" {'' if handshake else fmt(ratio(s['p99_ms'], nginx.get('p99_ms')), '7.2f'):>7}"
+                  f" {'' if handshake else s['errors']:>7} {'' if handshake else s['timeouts']:>8}"
+                  f" {'' if handshake else probe_cell(s):>10}"
+                  f" {s['peak_rss_kb'] / 1024:7.1f}"
+                  + ("  " + "; ".join(s["notes"]) if s["notes"] else ""))
+
+
+def print_targets(summary):
+    """The performance targets the final stages must meet (the course's issue tracker)."""
+    print("\nTargets for the final stages (ratios to nginx from the table above):")
+
+    def check(stage, label, value, ok, shown):
+        verdict = "-" if value is None else ("met" if ok(value) else "NOT MET")
+        print(f"  stage {stage}  {label:44} {shown(value) if value is not None else 'no data':>12}"
+              f"  {verdict}")
+
+    s6 = {key: runs["stage 6"] for key, runs in summary.items() if "stage 6" in runs}
+    if not s6:
+        print("  stage 6  (not written yet: keep-alive 5 conns >= 1.0x nginx, close 5 conns >= 0.9x,"
+              "\n           50 conns no errors, timeouts or lost clients, p99 <= 1.5x nginx,"
+              " peak RSS < 10 MB)")
+    else:
+        x = lambda key: ratio(s6.get(key, {}).get("per_second"),
+                              summary.get(key, {}).get("nginx", {}).get("per_second"))
+        times = lambda v: f"{v:.2f}x"
+        check(6, "keep-alive, 5 conns: >= 1.0x nginx", x(("http", "keep-alive", 5)),
+              lambda v: v >= 1.0, times)
+        check(6, "Connection: close, 5 conns: >= 0.9x nginx", x(("http", "close", 5)),
+              lambda v: v >= 0.9, times)
+        failures = sum(s["errors"] + s["timeouts"] + s["unanswered"]
+                       for key, s in s6.items() if key[2] == 50)
+        check(6, "50 conns: errors + timeouts + lost == 0", failures, lambda v: v == 0, str)
+        p99 = [ratio(s["p99_ms"], summary[key].get("nginx", {}).get("p99_ms"))
+               for key, s in s6.items()]
+        worst = max((v for v in p99 if v is not None), default=None)
+        check(6, "p99 <= 1.5x nginx (worst configuration)", worst, lambda v: v <= 1.5, times)
+        rss = max(s["peak_rss_kb"] for s in s6.values()) / 1024
+        check(6, "peak RSS < 10 MB", rss, lambda v: v < 10, lambda v: f"{v:.1f} MB")
+
+    s7 = summary.get(("https", "keep-alive", 5), {})
+    if f"stage {TLS_FROM_STAGE}" not in s7:
+        print(f"  stage {TLS_FROM_STAGE}  (not written yet: HTTPS keep-alive >= 0.9x nginx,"
+              " p99 <= 1.5x nginx)")
+    else:
+        mine, nginx = s7[f"stage {TLS_FROM_STAGE}"], s7.get("nginx", {})
+        check(7, "HTTPS keep-alive, 5 conns: >= 0.9x nginx",
+              ratio(mine["per_second"], nginx.get("per_second")), lambda v: v >= 0.9,
+              lambda v: f"{v:.2f}x")
+        check(7, "HTTPS p99 <= 1.5x nginx", ratio(mine["p99_ms"], nginx.get("p99_ms")),
+              lambda v: v <= 1.5, lambda v: f"{v:.2f}x")
+
+
+def write_csv(results, path):
+    columns = ["section", "mode", "connections", "server", "round", "per_second", "requests",
+               "p50_ms", "p99_ms", "max_ms", "connect_errors", "read_errors", "write_errors",
+               "status_errors", "timeouts", "probes", "unanswered_probes", "slowest_probe_ms",
+               "peak_rss_kb", "note"]
+    with open(path, "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for r in results:
+            d = r.detail
+            writer.writerow([r.section, r.mode, r.connections, r.server, r.round,
+                             f"{r.per_second:.1f}", r.requests, fmt(r.p50_ms, ".3f", ""),
+                             fmt(r.p99_ms, ".3f", ""),
+                             f"{d['max_us'] / 1000:.3f}" if d else "",
+                             d.get("connect_errors", ""), d.get("read_errors", ""),
+                             d.get("write_errors", ""), d.get("status_errors", ""),
+                             d.get("timeouts", ""), r.probes if d else "",
+                             r.unanswered if d else "", fmt(r.probe_ms, ".3f", ""),
+                             r.peak_rss_kb, r.note])
+
+
+def draw_chart(summary, order):
+    """Writes build/bench/requests.dat and has gnuplot draw requests.png from it."""
+    servers = [s for s in order if any(s in by_server for by_server in summary.values())]
+    lines = ['"configuration" ' + " ".join(f'"{s}" "low" "high" "lost"' for s in servers)]
+    for (section, mode, connections), by_server in summary.items():
+        if section == "handshake":
+            continue  # another unit, a hundred times smaller: the table has them
+        label = {"http": "", "https": "HTTPS "}[section] + \
+            ("keep-alive" if mode == "keep-alive" else "close") + f"\\n{connections} conns"
+        cells = []
+        for server in servers:
+            s = by_server.get(server)
+            cells += [f"{s['per_second']:.0f}", f"{min(s['runs']):.0f}", f"{max(s['runs']):.0f}",
+                      "1" if s["unanswered"] else "0"] if s else ["NaN"] * 4
+        lines.append(f'"{label}" ' + " ".join(cells))
+    (OUT / "requests.dat").write_text("\n".join(lines) + "\n")
+    done = subprocess.run(["gnuplot", "-e", f"servers={len(servers)}; configurations={len(lines) - 1}",
+                           "bench/requests.gp"],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        print(f"gnuplot failed: {done.stderr.strip()}")
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+
+def warn_if_busy():
+    """Other programs busy on the CPUs make every number noisy: say so."""
+    load = float(Path("/proc/loadavg").read_text().split()[0])
+    if load > 0.5 * os.cpu_count():
+        print(f"note: the machine is busy (load {load:.1f} on {os.cpu_count()} cores):"
+              " expect noisy numbers, and compare the two runs of each configuration")
+
+
+def discover_stages():
+    """{N: build/stageN/server} for every stages/NN-name folder."""
+    stages = {}
+    for folder in sorted(Path("stages").glob("[0-9][0-9]-*")):
+        stages[int(folder.name[:2])] = Path("build", f"stage{int(folder.name[:2])}", "server")
+    return stages
+
+
+def main():
+    parser = argparse.ArgumentParser(description="The benchmark ladder (make bench).")
+    parser.add_argument("--seconds", type=int, default=3, help="length of one wrk run (default 3)")
+    args = parser.parse_args()
+    os.chdir(Path(__file__).resolve().parent.parent)  # paths below are relative to the repo
+    # Ctrl-C raises KeyboardInterrupt; make SIGTERM and SIGHUP end the run the same way,
+    # so that the `finally` below stops every server.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, frame: sys.exit(128 + signum))
+
+    stages = discover_stages()
+    for n, binary in stages.items():
+        if not binary.exists():
+            raise BenchError(f"{binary} is missing: run `make stage{n}` (make bench builds it)")
+    http_stages = [n for n in stages if 2 <= n < TLS_FROM_STAGE]
+    tls_stages = [n for n in stages if n >= TLS_FROM_STAGE]
+    if 1 in stages:
+        print("stage 1 echoes raw TCP bytes, it does not speak HTTP: not benchmarked")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        peers = [Peer(f"stage {n}", [str(stages[n]), "--port", "0"], route=route_for_stage(n))
+                 for n in http_stages]
+        peers.append(Peer("python", [sys.executable, "bench/python_server.py", "--port", "0"]))
+        peers.append(nginx_peer("nginx", "nginx.conf", scratch))
+        order = ["nginx", "python"] + [f"stage {n}" for n in stages]  # table order
+
+        tls_peers = []
+        if tls_stages:
+            if not (CERT.exists() and KEY.exists()):
+                subprocess.run(["make", "--no-print-directory", "certs"], check=False)
+            if CERT.exists() and KEY.exists():
+                tls_peers = [Peer(f"stage {n}", [str(stages[n]), "--port", "0", "--cert", str(CERT),
+                                                 "--key", str(KEY)], route=route_for_stage(n))
+                             for n in tls_stages]
+                tls_peers.append(nginx_peer("nginx", "nginx-tls.conf", scratch,
+                                            CERT=CERT.resolve(), KEY=KEY.resolve()))
+            else:
+                print(f"no {CERT} (make certs): TLS part skipped")
+
+        runs = len(peers) * len(MODES) * len(CONNECTIONS) * ROUNDS + len(tls_peers) * 2 * ROUNDS
+        print(f"{runs} runs of {args.seconds} s, about {runs * (args.seconds + 0.5) / 60:.1f} min;"
+              f" wrk -t{WRK_THREADS} --timeout {WRK_TIMEOUT}, route {BODY_ROUTE}, 127.0.0.1 only",
+              flush=True)
+        warn_if_busy()
+        progress = Progress(runs)
+        results = ladder(peers, scratch, args.seconds, progress)
+
+        print(f"\nConcurrency: {DEMO_CLIENTS} clients call GET /delay/{DEMO_DELAY_MS} at once"
+              f" (served one at a time: {DEMO_CLIENTS * DEMO_DELAY_MS / 1000:.1f} s;"
+              f" five at a time: {DEMO_CLIENTS * DEMO_DELAY_MS / 5000:.1f} s)")
+        for n in DEMO_STAGES:
+            if n in http_stages:
+                delay_demo(next(p for p in peers if p.name == f"stage {n}"), scratch)
+            else:
+                print(f"  stage {n}: not written yet, skipped")
+
+        if tls_peers:
+            print("\nTLS: HTTPS keep-alive and new handshakes, against nginx with the same certificate")
+            results += tls(tls_peers, scratch, args.seconds, progress)
+        else:
+            print(f"\nTLS: stage {TLS_FROM_STAGE} not written yet, skipped")
+
+        summary = summarize(results)
+        print_table(summary, order, args.seconds)
+        print_targets(summary)
+        write_csv(results, OUT / "results.csv")
+        print(f"\nWrote {OUT}/results.csv", end="")
+        if draw_chart(summary, order):
+            print(f" and {OUT}/requests.png", end="")
+        print()
+    finally:
+        for server in list(RUNNING):
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; every server it started is stopped", file=sys.stderr)
+        sys.exit(130)
