@@ -98,7 +98,7 @@ $(COURSE_TESTS): $(COURSE_OBJS)
 
 # ---------------------------------------------------------------------------
 # Entry points.
-.PHONY: help all deps test clean run diff start check slides slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
+.PHONY: help all deps test clean run diff start check fuzz slides slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
 
 help:
 	@echo "An HTTP/1.1 server from scratch in C++, one stage at a time."
