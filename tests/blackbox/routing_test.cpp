@@ -2,14 +2,22 @@
 #include "stage_test.hpp"
 #include "test_server.hpp"
 
-STAGE_TEST(3, "GET / is an HTML welcome page") {
+STAGE_TEST(3, "GET / is an HTML page") {
     TestServer server;
     for (Exchange& ex : server.exchange_every_way("GET / HTTP/1.1\r\nHost: x\r\n\r\n")) {
         INFO(ex);
         CHECK(ex.response().status == 200);
         CHECK(ex.response().header("Content-Type").starts_with("text/html"));
-        CHECK(ex.response().body.find("/hello/") != std::string::npos);
+        CHECK(ex.response().body.starts_with("<!doctype html>"));
     }
+}
+
+// Stage 5 turns GET / into the login page.
+STAGE_RANGE_TEST(3, 4, "the welcome page links to the routes") {
+    TestServer server;
+    Exchange ex = server.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    INFO(ex);
+    CHECK(ex.response().body.find("/hello/") != std::string::npos);
 }
 
 STAGE_TEST(3, "GET /hello/{name} greets by name") {

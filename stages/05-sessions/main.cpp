@@ -1,0 +1,99 @@
+// Stage 5: sessions.
+//
+// HTTP forgets everything between requests. To know who is asking, the
+// server hands out a session id at login, the browser sends it back in a
+// cookie, and the server looks it up: users (with slowly hashed passwords),
+// sessions that expire, and a limit on failed logins.
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "auth.hpp"
+#include "connection.hpp"
+#include "describe_request.hpp"
+#include "flags.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "router.hpp"
+#include "routes.hpp"
+#include "stop_signal.hpp"
+
+int main(int argc, char** argv) {
+    std::string host = "127.0.0.1";
+    long port = 8080;
+    long request_timeout = 10;
+    std::string users_file;
+    long session_ttl = 30 * 60;
+    std::string hash_for;
+    Flags flags("server", "Stage 5: login, logout and pages only signed-in users see.");
+    flags.add("--host", "ADDR", "address to listen on", host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
+              request_timeout, 1, 3600);
+    flags.add("--users", "FILE", "more users, one 'name:role:hash' per line", users_file);
+    flags.add("--session-ttl", "SECONDS", "a session ends after this long unused", session_ttl, 1,
+              30L * 24 * 3600);
+    flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
+              hash_for);
+    flags.parse(argc, argv);
+
+    // ANCHOR: hash_password
+    if (!hash_for.empty()) {
+        std::string password;
+        std::getline(std::cin, password);
+        if (!valid_username(hash_for) || !valid_password(password)) {
+            std::fprintf(stderr, "server: a name is %s; a password is 8 to 128 bytes\n",
+                         std::string(kUsernameRule).c_str());
+            return 2;
+        }
+        std::printf("%s\n", users_file_line(hash_for, kRoleUser, password).c_str());
+        return 0;
+    }
+    // ANCHOR_END: hash_password
+    const ConnectionOptions options{std::chrono::seconds(request_timeout)};
+
+    // ANCHOR: routes
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl)), RateLimiter()};
+    if (!users_file.empty()) {
+        try {
+            auth.users.load_file(users_file);
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "server: --users: %s\n", error.what());
+            return 2;
+        }
+    }
+    Router router;
+    add_auth_routes(router, auth);
+    // The direct way, as in cpp-httplib's server.Get(...): one call per route.
+    router.any("/echo", describe_request);
+    // The collected way, like Python's @add_route decorator: every
+    // add_route(...) declared in routes.cpp registers itself.
+    register_routes(router);
+    const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
+    // ANCHOR_END: routes
+
+    try {
+        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
+        std::printf("listening on http://%s:%u\n", host.c_str(), bound_port(listener.get()));
+        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+
+        // ANCHOR: accept_loop
+        // One client at a time: the next one waits in the kernel's queue
+        // until this one is done. Stage 6 will fix that.
+        while (wait_readable(listener.get(), -1, stop) == WaitResult::Ready) {
+            std::string peer;
+            const Fd client = accept_client(listener.get(), peer);
+            if (!client.valid()) continue;
+            serve_connection(client.get(), peer, handler, stop, options);
+        }  // `client` goes out of scope here: its destructor closes the socket
+        // ANCHOR_END: accept_loop
+        log_line("stopped");
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 1;
+    }
+}

@@ -1,0 +1,267 @@
+// Stage 5: users, sessions, cookies, 401/403/409/415/429.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "stage_test.hpp"
+#include "strings.hpp"
+#include "test_server.hpp"
+
+namespace {
+
+std::string form_post(const std::string& path, const std::string& body,
+                      const std::string& extra_headers = "") {
+    return "POST " + path + " HTTP/1.1\r\nHost: x\r\n" +
+           "Content-Type: application/x-www-form-urlencoded\r\n" + extra_headers +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string get(const std::string& path, const std::string& extra_headers = "") {
+    return "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + extra_headers + "\r\n";
+}
+
+// "session_id=ab12...; HttpOnly; ..." -> "ab12..."
+std::string session_id_of(const Response& response) {
+    const std::string cookie = response.header("Set-Cookie");
+    if (!cookie.starts_with("session_id=")) return "";
+    return cookie.substr(11, cookie.find(';') - 11);
+}
+
+// Logs in and returns the session id ("" if the login failed).
+std::string log_in(const TestServer& server, const std::string& user, const std::string& password) {
+    Exchange ex = server.exchange(form_post("/login", "username=" + user + "&password=" + password));
+    return ex.response().status == 200 ? session_id_of(ex.response()) : "";
+}
+
+std::string cookie(const std::string& id) { return "Cookie: session_id=" + id + "\r\n"; }
+
+}  // namespace
+
+STAGE_TEST(5, "POST /login with the right password: 200 and a session cookie with the safe attributes") {
+    TestServer server;
+    Exchange ex = server.exchange(form_post("/login", "username=alice&password=wonderland"));
+    INFO(ex);
+    CHECK(ex.response().status == 200);
+    const std::string set_cookie = ex.response().header("Set-Cookie");
+    CHECK(std::regex_match(set_cookie, std::regex("session_id=[0-9a-f]{32,}; .*")));
+    CHECK(set_cookie.find("; HttpOnly") != std::string::npos);
+    CHECK(set_cookie.find("; SameSite=Strict") != std::string::npos);
+    CHECK(set_cookie.find("; Path=/") != std::string::npos);
+    CHECK(ex.response().body.find("alice") != std::string::npos);
+}
+
+STAGE_TEST(5, "a wrong password or an unknown user is 401, with the same answer for both") {
+    TestServer server;
+    Exchange wrong = server.exchange(form_post("/login", "username=alice&password=nope"));
+    Exchange unknown = server.exchange(form_post("/login", "username=nobody&password=wonderland"));
+    INFO(wrong);
+    INFO(unknown);
+    CHECK(wrong.response().status == 401);
+    CHECK(unknown.response().status == 401);
+    CHECK(wrong.response().has_header("WWW-Authenticate"));  // every 401 carries one (RFC 9110 15.5.2)
+    CHECK_FALSE(wrong.response().has_header("Set-Cookie"));
+    CHECK(wrong.response().body == unknown.response().body);
+}
+
+STAGE_TEST(5, "a login form with missing fields or bad encoding is 400; another content type is 415") {
+    TestServer server;
+    for (const char* body : {"username=alice", "password=wonderland", "", "username=%zz&password=x"}) {
+        Exchange ex = server.exchange(form_post("/login", body));
+        INFO(ex);
+        CHECK(ex.response().status == 400);
+    }
+    const std::string json = "{\"username\":\"alice\",\"password\":\"wonderland\"}";
+    Exchange ex = server.exchange("POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: " + std::to_string(json.size()) + "\r\n\r\n" + json);
+    INFO(ex);
+    CHECK(ex.response().status == 415);
+}
+
+STAGE_TEST(5, "GET /protected: 200 naming the user with a valid session, 401 without") {
+    TestServer server;
+    const std::string id = log_in(server, "alice", "wonderland");
+    REQUIRE_FALSE(id.empty());
+    for (Exchange& ex : server.exchange_every_way(get("/protected", cookie(id)))) {
+        INFO(ex);
+        CHECK(ex.response().status == 200);
+        CHECK(ex.response().body.find("alice") != std::string::npos);
+    }
+    Exchange none = server.exchange(get("/protected"));
+    INFO(none);
+    CHECK(none.response().status == 401);
+    CHECK(none.response().has_header("WWW-Authenticate"));
+    Exchange forged = server.exchange(get("/protected", cookie(std::string(32, 'a'))));
+    CHECK(forged.response().status == 401);
+    Exchange cut = server.exchange(get("/protected", cookie(id.substr(0, id.size() - 1))));
+    CHECK(cut.response().status == 401);
+}
+
+STAGE_TEST(5, "Authorization: Bearer ID works as well as the cookie") {
+    TestServer server;
+    const std::string id = log_in(server, "bob", "builder");
+    REQUIRE_FALSE(id.empty());
+    Exchange ex = server.exchange(get("/protected", "Authorization: Bearer " + id + "\r\n"));
+    INFO(ex);
+    CHECK(ex.response().status == 200);
+    CHECK(ex.response().body.find("bob") != std::string::npos);
+    Exchange wrong = server.exchange(get("/protected", "Authorization: Bearer nonsense\r\n"));
+    CHECK(wrong.response().status == 401);
+}
+
+STAGE_TEST(5, "POST /logout ends the session and clears the cookie; without a session it is 401") {
+    TestServer server;
+    const std::string id = log_in(server, "alice", "wonderland");
+    REQUIRE_FALSE(id.empty());
+    Exchange out = server.exchange(form_post("/logout", "", cookie(id)));
+    INFO(out);
+    CHECK(out.response().status == 200);
+    const std::string cleared = out.response().header("Set-Cookie");
+    CHECK(cleared.starts_with("session_id=;"));
+    CHECK(cleared.find("Max-Age=0") != std::string::npos);
+    Exchange after = server.exchange(get("/protected", cookie(id)));
+    CHECK(after.response().status == 401);
+    Exchange again = server.exchange(form_post("/logout", "", cookie(id)));
+    CHECK(again.response().status == 401);
+}
+
+STAGE_TEST(5, "GET /admin: 200 for an admin, 403 for another user, 401 without a session") {
+    TestServer server;
+    const std::string alice = log_in(server, "alice", "wonderland");
+    const std::string bob = log_in(server, "bob", "builder");
+    CHECK(server.exchange(get("/admin", cookie(alice))).response().status == 200);
+    CHECK(server.exchange(get("/admin", cookie(bob))).response().status == 403);
+    CHECK(server.exchange(get("/admin")).response().status == 401);
+}
+
+STAGE_TEST(5, "every login gets a new id, and logging in again ends the session the browser had") {
+    TestServer server;
+    const std::string first = log_in(server, "alice", "wonderland");
+    const std::string second = log_in(server, "alice", "wonderland");
+    CHECK(first != second);
+    // A login that arrives with an old session cookie replaces that session
+    // (an id planted before login is useless after it: session fixation).
+    Exchange relogin = server.exchange(
+        form_post("/login", "username=alice&password=wonderland", cookie(first)));
+    INFO(relogin);
+    CHECK(relogin.response().status == 200);
+    CHECK(server.exchange(get("/protected", cookie(first))).response().status == 401);
+    CHECK(server.exchange(get("/protected", cookie(session_id_of(relogin.response())))).response().status == 200);
+}
+
+STAGE_TEST(5, "sessions expire after --session-ttl seconds unused") {
+    TestServer server({"--session-ttl", "1"});
+    const std::string id = log_in(server, "bob", "builder");
+    REQUIRE_FALSE(id.empty());
+    CHECK(server.exchange(get("/protected", cookie(id))).response().status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    CHECK(server.exchange(get("/protected", cookie(id))).response().status == 401);
+}
+
+STAGE_TEST(5, "more than 5 failed logins in a minute: 429 with Retry-After, even for the right password") {
+    TestServer server;
+    for (int i = 0; i < 6; ++i) {
+        Exchange ex = server.exchange(form_post("/login", "username=bob&password=wrong" + std::to_string(i)));
+        INFO(ex);
+        CHECK(ex.response().status == 401);
+    }
+    Exchange blocked = server.exchange(form_post("/login", "username=bob&password=builder"));
+    INFO(blocked);
+    CHECK(blocked.response().status == 429);
+    const auto retry = parse_decimal(blocked.response().header("Retry-After"));
+    REQUIRE(retry);
+    CHECK(*retry >= 1);
+    CHECK(*retry <= 60);
+}
+
+STAGE_TEST(5, "POST /register: 201 for a new user who can then log in, 409 for a taken name, 400 for bad input") {
+    TestServer server;
+    Exchange created = server.exchange(form_post("/register", "username=carol&password=correct+horse"));
+    INFO(created);
+    CHECK(created.response().status == 201);
+    CHECK_FALSE(log_in(server, "carol", "correct+horse").empty());
+    CHECK(server.exchange(form_post("/register", "username=carol&password=another+one")).response().status == 409);
+    CHECK(server.exchange(form_post("/register", "username=alice&password=another+one")).response().status == 409);
+    CHECK(server.exchange(form_post("/register", "username=bad%20name&password=long+enough")).response().status == 400);
+    CHECK(server.exchange(form_post("/register", "username=dave&password=short")).response().status == 400);
+    CHECK(server.exchange(form_post("/register", "username=dave")).response().status == 400);
+}
+
+STAGE_TEST(5, "GET / is a login form; signed in, it names the user and offers to log out") {
+    TestServer server;
+    Exchange page = server.exchange(get("/"));
+    INFO(page);
+    CHECK(page.response().status == 200);
+    CHECK(page.response().header("Content-Type").starts_with("text/html"));
+    CHECK(page.response().body.find("action=\"/login\"") != std::string::npos);
+    CHECK(page.response().body.find("name=\"password\"") != std::string::npos);
+    const std::string id = log_in(server, "alice", "wonderland");
+    Exchange signed_in = server.exchange(get("/", cookie(id)));
+    CHECK(signed_in.response().body.find("Signed in as alice") != std::string::npos);
+    CHECK(signed_in.response().body.find("action=\"/logout\"") != std::string::npos);
+}
+
+namespace {
+
+// Runs a shell command and returns what it printed.
+std::string shell(const std::string& command) {
+    std::string output;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return output;
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+    ::pclose(pipe);
+    return output;
+}
+
+}  // namespace
+
+STAGE_TEST(5, "the browser flow with a real HTTP client and a cookie jar (curl)") {
+    TestServer server;
+    const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+    char jar[] = "/tmp/course-cookies-XXXXXX";
+    const int fd = ::mkstemp(jar);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    const std::string curl = "curl -s -o /dev/null -w '%{http_code}' -b " + std::string(jar) + " -c " + jar + " ";
+    CHECK(shell(curl + url + "/protected") == "401");
+    CHECK(shell(curl + "-d 'username=alice&password=wonderland' " + url + "/login") == "200");
+    CHECK(shell(curl + url + "/protected") == "200");
+    CHECK(shell(curl + url + "/admin") == "200");
+    CHECK(shell(curl + "-X POST " + url + "/logout") == "200");
+    CHECK(shell(curl + url + "/protected") == "401");
+    ::unlink(jar);
+}
+
+STAGE_TEST(5, "--users FILE adds users made with --hash-password") {
+    char dir[] = "/tmp/course-users-XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string folder = dir;
+    {
+        std::ofstream password(folder + "/password");
+        password << "s3cret-pass\n";
+    }
+    const std::string server_path = test_target().server_path;
+    const std::string line = shell("'" + server_path + "' --hash-password erin < " + folder + "/password");
+    CHECK(line.starts_with("erin:user:pbkdf2-sha256$"));
+    {
+        std::ofstream users(folder + "/users.txt");
+        users << "# a comment, then a user\n\n" << line;
+    }
+    {
+        TestServer server({"--users", folder + "/users.txt"});
+        CHECK_FALSE(log_in(server, "erin", "s3cret-pass").empty());
+        CHECK(log_in(server, "erin", "wrong-pass").empty());
+    }
+    {
+        std::ofstream broken(folder + "/broken.txt");
+        broken << "erin:user:not-a-hash\n";
+    }
+    const CommandResult bad = run_server({"--users", folder + "/broken.txt"});
+    CHECK(bad.exit_status == 2);
+    CHECK(bad.output.find("line 1") != std::string::npos);
+    shell("rm -rf '" + folder + "'");
+}
