@@ -197,7 +197,7 @@ bench:
 # installed into slides/node_modules on first use, renders the decks.
 SLIDES_OUT := build/slides
 MARP := slides/node_modules/.bin/marp
-MARP_FLAGS := --no-config-file --theme-set slides/theme.css --allow-local-files
+MARP_FLAGS := --no-config-file --engine slides/engine.js --theme-set slides/theme.css
 CHROME_PATH ?= $(firstword $(wildcard /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome))
 
 slides/node_modules/.package-lock.json: slides/package.json slides/package-lock.json
