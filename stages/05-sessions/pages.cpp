@@ -88,10 +88,12 @@ HttpResponse home_page(const std::optional<Session>& session) {
 HttpResponse message_page(const HttpRequest& request, int status, const std::string& message) {
     HttpResponse response;
     if (request.headers.get("Accept").find("text/html") != std::string_view::npos) {
-        const std::string title = std::to_string(status) + " " + std::string(reason_phrase(status));
-        response = html_response(status, document(title, "<h1>" + html_escape(title) + "</h1>\n<p>" +
-                                                              html_escape(message) + "</p>\n" +
-                                                              std::string(kNav)));
+        // A success says what happened; a failure leads with its status.
+        const std::string status_line = std::to_string(status) + " " + std::string(reason_phrase(status));
+        const std::string heading = status < 300 ? message : status_line;
+        const std::string detail = status < 300 ? "" : "<p>" + html_escape(message) + "</p>\n";
+        response = html_response(status, document(heading, "<h1>" + html_escape(heading) + "</h1>\n" +
+                                                               detail + std::string(kNav)));
     } else {
         response = HttpResponse::text(status, message + "\n");
     }
