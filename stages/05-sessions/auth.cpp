@@ -57,11 +57,11 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
     // Too many failures from this address, or against this account: refuse
     // before hashing anything. Limiting both stops one client guessing many
     // accounts and many clients guessing one account.
-    const std::string client_key = "client " + std::string(peer_address(request.client));
-    const std::string user_key = "user " + ascii_lower(username);
-    if (state.failed_logins.blocked(client_key) || state.failed_logins.blocked(user_key)) {
-        const auto wait = std::max(state.failed_logins.retry_after(client_key),
-                                   state.failed_logins.retry_after(user_key));
+    const std::string client = std::string(peer_address(request.client));
+    const std::string account = ascii_lower(username);
+    if (state.failures_by_client.blocked(client) || state.failures_by_user.blocked(account)) {
+        const auto wait = std::max(state.failures_by_client.retry_after(client),
+                                   state.failures_by_user.retry_after(account));
         HttpResponse response = message_page(request, 429, "too many failed logins; try again later");
         response.headers.add("Retry-After", std::to_string(wait.count()));
         return response;
@@ -69,12 +69,14 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
 
     const std::optional<User> user = state.users.authenticate(username, form.get("password"));
     if (!user) {
-        state.failed_logins.record_failure(client_key);
-        state.failed_logins.record_failure(user_key);
+        state.failures_by_client.record_failure(client);
+        state.failures_by_user.record_failure(account);
         // The same answer for an unknown name and a wrong password.
         return unauthorized(request, "wrong username or password");
     }
-    state.failed_logins.reset(user_key);
+    // Whoever knows the password is no attacker of this account. (Not the
+    // client's record: anyone can register an account and log in with it.)
+    state.failures_by_user.reset(account);
 
     // A new id at every login, and the old session (if any) ended: an id
     // planted in the browser before login is worth nothing after it
@@ -93,7 +95,9 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
 HttpResponse logout(AuthState& state, const HttpRequest& request) {
     std::optional<std::string> id = bearer_token(request.headers.get("Authorization"));
     if (!id) id = Cookies::parse(request.headers.get("Cookie")).get(kSessionCookieName);
-    if (!id || !state.sessions.remove(*id)) return unauthorized(request, "you are not logged in");
+    // find() first: an expired session still in the store is no session.
+    if (!id || !state.sessions.find(*id)) return unauthorized(request, "you are not logged in");
+    state.sessions.remove(*id);
     HttpResponse response = message_page(request, 200, "logged out");
     response.headers.add("Set-Cookie", cleared_session_cookie());
     return response;

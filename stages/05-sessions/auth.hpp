@@ -19,7 +19,8 @@
 struct AuthState {
     UserStore users;
     SessionStore sessions;
-    RateLimiter failed_logins;
+    RateLimiter failures_by_client;  // per client address
+    RateLimiter failures_by_user;    // per username tried
 };
 
 // Registers the routes above, and GET / (the login page), on `router`.

@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     const ConnectionOptions options{std::chrono::seconds(request_timeout)};
 
     // ANCHOR: routes
-    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl)), RateLimiter()};
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl)), RateLimiter(),
+                   RateLimiter()};
     if (!users_file.empty()) {
         try {
             auth.users.load_file(users_file);

@@ -66,8 +66,8 @@ std::optional<Bytes> base64_decode(std::string_view text) {
 
 // ANCHOR: pbkdf2
 Bytes pbkdf2_sha256(std::string_view password, const Bytes& salt, unsigned iterations) {
-    // OpenSSL takes int lengths; a password that long is refused by the
-    // caller long before (and would be an absurd login form).
+    // OpenSSL takes int lengths. No form sends a 2 GB password, but a cast
+    // that silently wrapped around would hash some other string.
     if (password.size() > INT_MAX) throw std::invalid_argument("password too long");
     Bytes hash(kHashBytes);
     const int ok = PKCS5_PBKDF2_HMAC(password.empty() ? "" : password.data(),

@@ -5,7 +5,9 @@
 // one account takes more than a day instead of minutes.
 //
 // The server keeps two limiters, one keyed by the client's address and one
-// by the username tried. Neither is enough alone:
+// by the username tried (two objects, not one: made-up usernames cost an
+// attacker nothing, and must not push addresses out of the same table).
+// Neither is enough alone:
 //   - by address only, an attacker with many addresses (a botnet, a cloud
 //     account) tries one account from all of them;
 //   - by username only, one address tries one password against every user

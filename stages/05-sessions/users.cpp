@@ -66,9 +66,10 @@ std::optional<User> UserStore::authenticate(std::string_view name,
     // An unknown name costs the same hashing as a known one. Otherwise a
     // quick 401 would mean "no such user" and a slow one "wrong password",
     // and an attacker could list the accounts before guessing a single
-    // password. (This server's POST /register answers 409 for a taken
-    // name, which tells the same thing; the habit matters where sign-up is
-    // closed or checked by other means.)
+    // password. The dummy hash uses this store's iteration count, the same
+    // as every hash the store makes. (This server's POST /register answers
+    // 409 for a taken name, which tells the same thing; the habit matters
+    // where sign-up is closed or checked by other means.)
     const bool matches = verify_password(password, account ? account->password_hash : dummy_hash_);
     if (account == nullptr || !matches) return std::nullopt;
     return User{account->name, account->role};

@@ -20,6 +20,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -203,10 +204,16 @@ void check_replay(const Replay& result) {
 // Whether the server still does its job: a plain request gets 200.
 // (Stage 2 answers any path; from stage 3 on, GET /echo is a route.)
 bool still_answers(const TestServer& server) {
-    Connection client = server.connect();
-    client.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
-    const Response response = client.read_response(false, std::chrono::seconds(5));
-    return response.status == 200;
+    // From stage 6 on, a server still busy with the flood may say 503 (come
+    // back later), which is an answer too: try again for a few seconds.
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        Connection client = server.connect();
+        client.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+        const Response response = client.read_response(false, std::chrono::seconds(5));
+        if (response.status != 503) return response.status == 200;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return false;
 }
 
 // Where to cut a seed short: after its first byte, between the first CR

@@ -160,6 +160,10 @@ STAGE_TEST(5, "sessions expire after --session-ttl seconds unused") {
     CHECK(server.exchange(get("/protected", cookie(id))).response().status == 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(1300));
     CHECK(server.exchange(get("/protected", cookie(id))).response().status == 401);
+    // Logging out of an expired session is no logout either.
+    const std::string other = log_in(server, "alice", "wonderland");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    CHECK(server.exchange(form_post("/logout", "", cookie(other))).response().status == 401);
 }
 
 STAGE_TEST(5, "more than 5 failed logins in a minute: 429 with Retry-After, even for the right password") {
