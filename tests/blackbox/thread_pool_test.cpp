@@ -1,0 +1,241 @@
+// Stage 6: a pool of worker threads, a bounded queue, 503, fairness,
+// idle timeouts, graceful shutdown.
+//
+// These tests measure time only to tell "at the same time" from "one after
+// another", with wide margins: five 600 ms requests served one after
+// another take 3 s; served together, well under 2 s.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "stage_test.hpp"
+#include "strings.hpp"
+#include "test_server.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"; }
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Sends GET `path` on `count` connections at once; returns the statuses.
+std::vector<int> get_in_parallel(const TestServer& server, const std::string& path, int count) {
+    std::vector<int> statuses(static_cast<std::size_t>(count), 0);
+    std::vector<std::thread> clients;
+    for (int i = 0; i < count; ++i) {
+        clients.emplace_back([&, i] {
+            Connection connection = server.connect();
+            connection.send(get(path));
+            statuses[static_cast<std::size_t>(i)] =
+                connection.read_response(false, std::chrono::seconds(10)).status;
+        });
+    }
+    for (std::thread& client : clients) client.join();
+    return statuses;
+}
+
+}  // namespace
+
+STAGE_TEST(6, "five slow requests are served at the same time") {
+    TestServer server;
+    const auto start = Clock::now();
+    const std::vector<int> statuses = get_in_parallel(server, "/delay/600", 5);
+    const double took = seconds_since(start);
+    INFO("five GET /delay/600 at once took " << took << " s (one after another: 3 s)");
+    CHECK(statuses == std::vector<int>(5, 200));
+    CHECK(took < 2.0);
+}
+
+STAGE_TEST(6, "a sixth slow request waits for a free worker") {
+    TestServer server;
+    const auto start = Clock::now();
+    const std::vector<int> statuses = get_in_parallel(server, "/delay/600", 6);
+    const double took = seconds_since(start);
+    INFO("six GET /delay/600 on five workers took " << took << " s");
+    CHECK(statuses == std::vector<int>(6, 200));
+    CHECK(took >= 1.15);  // two rounds: the sixth started when a first one ended
+}
+
+STAGE_TEST(6, "--threads sets the number of workers") {
+    TestServer server({"--threads", "2"});
+    const auto start = Clock::now();
+    const std::vector<int> statuses = get_in_parallel(server, "/delay/500", 3);
+    const double took = seconds_since(start);
+    INFO("three GET /delay/500 on two workers took " << took << " s");
+    CHECK(statuses == std::vector<int>(3, 200));
+    CHECK(took >= 0.95);
+}
+
+STAGE_TEST(6, "GET /delay/{ms} refuses more than 10 s, and non-numbers") {
+    TestServer server;
+    CHECK(server.exchange(get("/delay/10001")).response().status == 400);
+    CHECK(server.exchange(get("/delay/soon")).response().status == 400);
+    CHECK(server.exchange(get("/delay/0")).response().status == 200);
+}
+
+STAGE_TEST(6, "when the queue is full, a new connection gets 503 with Retry-After and is closed") {
+    TestServer server({"--threads", "1", "--queue", "1"});
+    Connection busy = server.connect();  // takes the only worker
+    busy.send(get("/delay/1500"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Connection waiting = server.connect();  // fills the queue
+    waiting.send(get("/hello/waiting"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+    Connection refused = server.connect();
+    refused.send(get("/hello/refused"));
+    const Response response = refused.read_response();
+    INFO(escape_bytes(refused.received()));
+    CHECK(response.status == 503);
+    CHECK(response.header("Retry-After") == "1");
+    CHECK(response.header("Connection") == "close");
+    CHECK(refused.closed_by_server());
+
+    // The two admitted connections are still served.
+    CHECK(busy.read_response(false, std::chrono::seconds(5)).status == 200);
+    CHECK(waiting.read_response(false, std::chrono::seconds(5)).body == "Hello, waiting!\n");
+}
+
+STAGE_TEST(6, "a flood of connections gets only 200s and 503s, never silence or a reset, and the server lives") {
+    TestServer server({"--threads", "2", "--queue", "4"});
+    std::mutex mutex;
+    std::vector<std::string> bad;  // what each failed client saw
+    std::atomic<int> ok = 0;
+    std::atomic<int> refused = 0;
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 60; ++i) {
+        clients.emplace_back([&] {
+            Connection connection = server.connect();
+            connection.send("GET /delay/50 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            const Response response = connection.read_response(false, std::chrono::seconds(10));
+            if (response.status == 200) {
+                ++ok;
+            } else if (response.status == 503) {
+                ++refused;
+            } else {
+                const std::lock_guard lock(mutex);
+                bad.push_back(std::to_string(response.status) + " " + response.error + ": " +
+                              escape_bytes(connection.received()));
+            }
+        });
+    }
+    for (std::thread& client : clients) client.join();
+    INFO(ok << " ok, " << refused << " refused; first failure: " << (bad.empty() ? "none" : bad.front()));
+    CHECK(bad.empty());
+    CHECK(ok + refused == 60);
+    CHECK(ok >= 6);  // at least the workers and the queue were served
+    CHECK(server.exchange(get("/hello/after")).response().status == 200);
+}
+
+STAGE_TEST(6, "idle connections give their worker back after --idle-timeout") {
+    TestServer server({"--idle-timeout", "1"});
+    // Five connections that say nothing take all five workers...
+    std::vector<Connection> idle;
+    for (int i = 0; i < 5; ++i) idle.push_back(server.connect());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // ...so a sixth client waits, but only until they time out.
+    const auto start = Clock::now();
+    Exchange ex = server.exchange(get("/hello/patient"));
+    const double took = seconds_since(start);
+    INFO(ex);
+    INFO("the sixth client waited " << took << " s");
+    CHECK(ex.response().status == 200);
+    CHECK(took < 3.0);
+    for (Connection& connection : idle) CHECK(connection.closed_by_server(std::chrono::seconds(3)));
+}
+
+STAGE_TEST(6, "busy keep-alive clients cannot starve the others: ten clients on five workers all get served") {
+    TestServer server;
+    constexpr int kClients = 10;
+    std::vector<int> served(kClients, 0);
+    std::vector<double> longest_wait(kClients, 0.0);
+    std::vector<std::thread> clients;
+    const auto stop_at = Clock::now() + std::chrono::milliseconds(1500);
+    for (int i = 0; i < kClients; ++i) {
+        clients.emplace_back([&, i] {
+            Connection connection = server.connect();
+            while (Clock::now() < stop_at) {
+                const auto sent = Clock::now();
+                connection.send(get("/hello/client" + std::to_string(i)));
+                if (connection.read_response(false, std::chrono::seconds(5)).status != 200) return;
+                longest_wait[static_cast<std::size_t>(i)] =
+                    std::max(longest_wait[static_cast<std::size_t>(i)], seconds_since(sent));
+                ++served[static_cast<std::size_t>(i)];
+            }
+        });
+    }
+    for (std::thread& client : clients) client.join();
+    for (int i = 0; i < kClients; ++i) {
+        INFO("client " << i << ": " << served[static_cast<std::size_t>(i)] << " responses, longest wait "
+                       << longest_wait[static_cast<std::size_t>(i)] << " s");
+        CHECK(served[static_cast<std::size_t>(i)] >= 10);
+        CHECK(longest_wait[static_cast<std::size_t>(i)] < 1.0);
+    }
+}
+
+STAGE_TEST(6, "SIGTERM lets a request in flight finish, then the server exits 0") {
+    TestServer server;
+    Connection slow = server.connect();
+    slow.send(get("/delay/1000"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    ::kill(server.pid(), SIGTERM);
+    const Response response = slow.read_response(false, std::chrono::seconds(5));
+    INFO(escape_bytes(slow.received()));
+    CHECK(response.status == 200);
+    CHECK(response.header("Connection") == "close");  // no more requests after a stop
+    int status = 0;
+    ::waitpid(server.pid(), &status, 0);
+    server.forget();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+STAGE_TEST(6, "logins and sign-ups on several workers at once stay consistent") {
+    TestServer server;
+    auto post = [](const std::string& path, const std::string& body) {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    // Five people try to take the same new name: exactly one succeeds.
+    std::vector<int> statuses(5, 0);
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 5; ++i) {
+        clients.emplace_back([&, i] {
+            statuses[static_cast<std::size_t>(i)] =
+                server.exchange(post("/register", "username=zoe&password=password" + std::to_string(i)))
+                    .response().status;
+        });
+    }
+    for (std::thread& client : clients) client.join();
+    CHECK(std::count(statuses.begin(), statuses.end(), 201) == 1);
+    CHECK(std::count(statuses.begin(), statuses.end(), 409) == 4);
+
+    // Five logins at once each get their own, working session.
+    std::vector<std::string> ids(5);
+    clients.clear();
+    for (int i = 0; i < 5; ++i) {
+        clients.emplace_back([&, i] {
+            const Exchange ex = server.exchange(post("/login", "username=alice&password=wonderland"));
+            const std::string cookie = ex.response().header("Set-Cookie");
+            ids[static_cast<std::size_t>(i)] = cookie.substr(0, cookie.find(';'));
+        });
+    }
+    for (std::thread& client : clients) client.join();
+    for (const std::string& id : ids) {
+        REQUIRE(id.starts_with("session_id="));
+        CHECK(server.exchange("GET /protected HTTP/1.1\r\nHost: x\r\nCookie: " + id + "\r\n\r\n")
+                  .response().status == 200);
+    }
+    std::sort(ids.begin(), ids.end());
+    CHECK(std::unique(ids.begin(), ids.end()) == ids.end());
+}

@@ -1,0 +1,65 @@
+// The ThreadPool (stage 6): bounded queue, turns, draining on shutdown.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "thread_pool.hpp"
+
+namespace {
+
+ClientConnection named(const std::string& peer) {
+    ClientConnection connection;
+    connection.peer = peer;
+    return connection;
+}
+
+}  // namespace
+
+TEST_CASE("a full queue refuses new work and leaves the connection with the caller") {
+    ThreadPool pool(1, 2);  // not started: nothing leaves the queue
+    ClientConnection a = named("a"), b = named("b"), c = named("c");
+    CHECK(pool.try_submit(a));
+    CHECK(pool.try_submit(b));
+    CHECK(pool.waiting() == 2);
+    CHECK_FALSE(pool.try_submit(c));
+    CHECK(c.peer == "c");  // not moved from
+}
+
+TEST_CASE("every queued connection is served, and shutdown waits for all of them") {
+    std::atomic<int> served = 0;
+    {
+        ThreadPool pool(3, 100);
+        for (int i = 0; i < 50; ++i) {
+            ClientConnection connection = named(std::to_string(i));
+            REQUIRE(pool.try_submit(connection));
+        }
+        pool.start([&](ClientConnection&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            ++served;
+            return false;
+        });
+        pool.shutdown();
+        CHECK(served == 50);
+    }
+}
+
+TEST_CASE("work that returns true goes back in the queue for another turn") {
+    std::atomic<int> turns = 0;
+    ThreadPool pool(2, 10);
+    pool.start([&](ClientConnection&) { return ++turns < 5; });
+    ClientConnection connection = named("x");
+    REQUIRE(pool.try_submit(connection));
+    for (int i = 0; i < 200 && turns < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    pool.shutdown();
+    CHECK(turns == 5);
+}
+
+TEST_CASE("after shutdown no work is accepted") {
+    ThreadPool pool(1, 10);
+    pool.start([](ClientConnection&) { return false; });
+    pool.shutdown();
+    ClientConnection late = named("late");
+    CHECK_FALSE(pool.try_submit(late));
+}
