@@ -136,6 +136,28 @@ int milliseconds_until(Clock::time_point deadline) {
     return static_cast<int>(std::max<long long>(left.count(), 0));
 }
 
+// ANCHOR: wait_for_client
+enum class Waited { Ready, TurnOver, TimedOut, Stopped };
+
+// The second half of the fairness rule. Waiting for a quiet client is a
+// worker doing nothing; while other connections wait for a worker, a quiet
+// connection keeps it only for a short turn, then goes back in line with
+// its deadlines unchanged. So five silent clients cannot hold five workers.
+constexpr std::chrono::milliseconds kQuietTurn{50};
+
+Waited wait_for_client(int fd, Clock::time_point deadline, const StopSignal& stop,
+                       const ConnectionOptions& options) {
+    const bool share = options.others_waiting();
+    const auto until = share ? std::min(deadline, Clock::now() + kQuietTurn) : deadline;
+    switch (wait_readable(fd, milliseconds_until(until), stop)) {
+        case WaitResult::Ready: return Waited::Ready;
+        case WaitResult::Stopped: return Waited::Stopped;
+        case WaitResult::TimedOut: break;
+    }
+    return Clock::now() < deadline ? Waited::TurnOver : Waited::TimedOut;
+}
+// ANCHOR_END: wait_for_client
+
 }  // namespace
 
 // ANCHOR: serve_connection
@@ -171,7 +193,8 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                 return ServeResult::Closed;
             }
             client.continue_sent = false;
-            client.deadline.reset();
+            client.request_deadline.reset();
+            client.idle_deadline.reset();
             // The fairness rule: while other connections wait for a worker,
             // a connection gets one request per turn, then goes to the back
             // of the queue. Without it, five busy keep-alive clients would
@@ -189,14 +212,17 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         }
 
         // The parser needs more bytes. Once a request has begun it has
-        // request_timeout to arrive whole. Between requests the worker waits
-        // only idle_timeout, then gives itself back to the pool: otherwise
-        // five quiet clients would hold all five workers.
-        if (!client.deadline && parser.started()) client.deadline = Clock::now() + options.request_timeout;
-        const auto wait_until = client.deadline.value_or(Clock::now() + options.idle_timeout);
-        const WaitResult waited = wait_readable(fd, milliseconds_until(wait_until), stop);
-        if (waited == WaitResult::Stopped) return ServeResult::Closed;
-        if (waited == WaitResult::TimedOut) {
+        // request_timeout to arrive whole; a quiet connection between
+        // requests is kept idle_timeout, then closed.
+        std::optional<Clock::time_point>& deadline =
+            parser.started() ? client.request_deadline : client.idle_deadline;
+        if (!deadline) {
+            deadline = Clock::now() + (parser.started() ? options.request_timeout : options.idle_timeout);
+        }
+        const Waited waited = wait_for_client(fd, *deadline, stop, options);
+        if (waited == Waited::TurnOver) return ServeResult::TurnOver;
+        if (waited == Waited::Stopped) return ServeResult::Closed;
+        if (waited == Waited::TimedOut) {
             if (parser.started()) {
                 HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
                 send_response(fd, client.peer, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());

@@ -26,7 +26,8 @@ struct ConnectionOptions {
     // connection before closing it and taking other work.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
     // Whether other connections are waiting for a worker. If so, a
-    // connection gives its worker back after each response (see below).
+    // connection gives its worker back after each response, or after a
+    // moment without anything to read (see connection.cpp).
     std::function<bool()> others_waiting = [] { return false; };
 };
 
@@ -41,14 +42,17 @@ struct ClientConnection {
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
     bool continue_sent = false;
-    // When the request that has begun to arrive must be complete.
-    std::optional<std::chrono::steady_clock::time_point> deadline;
+    // When the request that has begun to arrive must be complete, and when a
+    // quiet connection between requests is closed. Kept here, not in the
+    // worker, so that they hold across turns.
+    std::optional<std::chrono::steady_clock::time_point> request_deadline;
+    std::optional<std::chrono::steady_clock::time_point> idle_deadline;
 };
 // ANCHOR_END: client_connection
 
 enum class ServeResult {
     Closed,    // the conversation is over: drop the connection (its Fd closes the socket)
-    TurnOver,  // a response went out and others are waiting: queue it again
+    TurnOver,  // others are waiting and this one had its turn: queue it again
 };
 
 // Answers requests on `client` until the client or the protocol ends the
