@@ -73,6 +73,17 @@ $(foreach n,$(STAGES),$(eval $(call program_rules,stage$(n),$(call stage_dir,$(n
 # A stage has unit tests once it has a header that tests/unit/ tests.
 unit_tests_of = $(if $(stage$(1)_UNIT_SRCS),$(BUILD)/stage$(1)/unit_tests)
 
+# From stage 7 on the server speaks HTTPS with a development certificate,
+# build/certs/ whatever SAN is (the server's default --cert is relative to
+# the working directory): running or testing such a stage makes it first.
+CERT_DIR := build/certs
+CERT := $(CERT_DIR)/cert.pem
+certs_of = $(if $(filter-out 1 2 3 4 5 6,$(1)),$(CERT))
+
+$(CERT):
+	@scripts/deps.sh
+	@scripts/make-certs.sh $(CERT_DIR)
+
 # ---------------------------------------------------------------------------
 # The black-box tests: one binary, told which stage it is testing.
 BLACKBOX_SRCS := $(wildcard tests/blackbox/*.cpp tests/support/*.cpp)
@@ -98,7 +109,7 @@ $(COURSE_TESTS): $(COURSE_OBJS)
 
 # ---------------------------------------------------------------------------
 # Entry points.
-.PHONY: help all deps test clean run diff start check fuzz slides slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
+.PHONY: help all deps test clean run diff start check certs fuzz slides slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
 
 help:
 	@echo "An HTTP/1.1 server from scratch in C++, one stage at a time."
@@ -114,6 +125,7 @@ help:
 	@echo "  make diff N=k        what stage k adds to stage k-1: the lesson"
 	@echo "  make start N=k       learner mode: copy stage k-1 to workspace/ to write stage k yourself"
 	@echo "  make check N=k       build workspace/ stage k and run stage k's black-box tests against it"
+	@echo "  make certs           make a self-signed certificate for localhost in build/certs/ (if none)"
 	@echo "  make slides          render the decks in slides/ to build/slides/*.html (needs Node.js)"
 	@echo "  make slides-pdf      the same as PDFs, through Chromium"
 	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
@@ -125,12 +137,17 @@ help:
 deps:
 	@scripts/deps.sh
 
-all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n))) $(BLACKBOX) $(COURSE_TESTS)
+all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n))) $(BLACKBOX) $(COURSE_TESTS) \
+     $(sort $(foreach n,$(STAGES),$(call certs_of,$(n))))
+
+certs:
+	@scripts/deps.sh
+	@scripts/make-certs.sh $(CERT_DIR)
 
 $(foreach n,$(STAGES),$(eval stage$(n): $(BUILD)/stage$(n)/server))
 
 # testN: build what stage N needs, then run its unit and black-box tests.
-$(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) ; @scripts/run-tests.sh $(BUILD) $(n)))
+$(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) $(call certs_of,$(n)) ; @scripts/run-tests.sh $(BUILD) $(n)))
 
 test: deps
 	@$(MAKE) --no-print-directory -j2 all
@@ -138,7 +155,7 @@ test: deps
 
 STAGE ?= $(LAST_STAGE)
 run: deps
-	@$(MAKE) --no-print-directory -j2 stage$(STAGE)
+	@$(MAKE) --no-print-directory -j2 stage$(STAGE) $(call certs_of,$(STAGE))
 	$(BUILD)/stage$(STAGE)/server $(ARGS)
 
 # diff N=k: the lesson of stage k, as the changes from stage k-1.
@@ -170,7 +187,7 @@ endif
 
 check:
 	@test -n "$(N)" -a -d "$(WORKSPACE_DIR)" || { echo "usage: make check N=k after make start N=k"; exit 2; }
-	@$(MAKE) --no-print-directory -j2 $(BUILD)/$(WORKSPACE_DIR)/server $(BLACKBOX)
+	@$(MAKE) --no-print-directory -j2 $(BUILD)/$(WORKSPACE_DIR)/server $(BLACKBOX) $(call certs_of,$(N))
 	@$(BLACKBOX) --stage $(N) --server $(BUILD)/$(WORKSPACE_DIR)/server
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@ have_header() { echo "#include <$1>" | g++ -std=c++20 -x c++ -fsyntax-only - >/d
 
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
+# The openssl command makes stage 7's development certificate (make certs).
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if command -v g++ >/dev/null 2>&1; then
     have_header openssl/ssl.h || missing+=(libssl-dev)
     have_header doctest/doctest.h || missing+=(doctest-dev)

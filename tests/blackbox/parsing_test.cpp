@@ -278,6 +278,7 @@ STAGE_TEST(2, "a malformed request line gets 400 and the connection closes") {
         {"asterisk-form with GET", "GET * HTTP/1.1\r\nHost: x\r\n\r\n"},
         {"a version in lower case", "GET /echo http/1.1\r\nHost: x\r\n\r\n"},
         {"a version without its minor number", "GET /echo HTTP/1\r\nHost: x\r\n\r\n"},
+        {"a version with two dots", "GET /echo HTTP/1.1.1\r\nHost: x\r\n\r\n"},
         {"a bare CR ending the request line", "GET /echo HTTP/1.1\rHost: x\r\n\r\n"},
         {"binary garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"s},
     };

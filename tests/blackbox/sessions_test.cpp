@@ -227,12 +227,16 @@ std::string shell(const std::string& command) {
 
 STAGE_TEST(5, "the browser flow with a real HTTP client and a cookie jar (curl)") {
     TestServer server;
-    const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+    // From stage 7 on the server speaks HTTPS: curl checks it against the
+    // development certificate, as a browser that trusts it would.
+    const std::string url = std::string(server.tls() ? "https" : "http") + "://127.0.0.1:" +
+                            std::to_string(server.port());
     char jar[] = "/tmp/course-cookies-XXXXXX";
     const int fd = ::mkstemp(jar);
     REQUIRE(fd >= 0);
     ::close(fd);
-    const std::string curl = "curl -s -o /dev/null -w '%{http_code}' -b " + std::string(jar) + " -c " + jar + " ";
+    const std::string curl = "curl -s -o /dev/null -w '%{http_code}' -b " + std::string(jar) + " -c " + jar +
+                             (server.tls() ? " --cacert build/certs/cert.pem " : " ");
     CHECK(shell(curl + url + "/protected") == "401");
     CHECK(shell(curl + "-d 'username=alice&password=wonderland' " + url + "/login") == "200");
     CHECK(shell(curl + url + "/protected") == "200");

@@ -4,10 +4,16 @@
 // so that malformed requests can be sent as easily as good ones, and it
 // reads responses with a time limit so that a broken server fails a test
 // instead of hanging it.
+//
+// The same bytes can travel over TLS (stage 7 on): a Connection made with
+// TlsOptions encrypts what it sends and decrypts what it receives, and
+// otherwise behaves like a plain one, so that every test written for
+// stages 2-6 runs unchanged against an HTTPS server.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -29,14 +35,48 @@ struct Response {
     bool has_header(std::string_view name) const;
 };
 
+// TLS protocol versions, oldest first. `library_default` leaves OpenSSL's
+// own choice (in practice TLS 1.2 and 1.3: OpenSSL 3's default security
+// level rules out the older ones).
+enum class TlsVersion { library_default, tls1_0, tls1_1, tls1_2, tls1_3 };
+
+// How a TLS connection introduces itself and what it accepts. The server
+// certificate is always verified against build/certs/cert.pem (made by
+// `make certs`; tests run from the repository root). Set the fields one by
+// one: g++ 12 warns (-Wmissing-field-initializers, an error here) about a
+// designated initializer such as {.alpn = ""} that leaves fields out.
+struct TlsOptions {
+    // The versions the client offers. Asking for TLS 1.0 or 1.1 also lowers
+    // the client's OpenSSL security level, so that it really offers them and
+    // it is the server that must refuse.
+    TlsVersion min_version = TlsVersion::library_default;
+    TlsVersion max_version = TlsVersion::library_default;
+    std::string server_name = "localhost";    // SNI; "" sends none
+    std::string expected_name = "127.0.0.1";  // the IP or DNS name the certificate must cover; "" checks none
+    std::string alpn = "http/1.1";            // the one protocol offered by ALPN; "" offers none
+    std::string tls12_ciphers;                // OpenSSL cipher list for TLS <= 1.2; "" is the default
+};
+
+// One client connection. Use it from one thread at a time: over TLS,
+// sending and reading share one OpenSSL session, which is not thread-safe.
 class Connection {
 public:
+    // A plain TCP connection to 127.0.0.1:port.
     explicit Connection(std::uint16_t port);
+    // A TLS connection. It starts the handshake at once (ClientHello) and
+    // waits briefly for it to finish; when the server is too busy to answer
+    // yet, the handshake finishes later, on the next read, and what send()
+    // is given meanwhile goes out as soon as it has.
+    Connection(std::uint16_t port, const TlsOptions& tls);
+    ~Connection();  // close()
+    Connection(Connection&&) noexcept;
+    Connection& operator=(Connection&&) noexcept;
 
     // Sends every byte at once.
     void send(std::string_view bytes);
     // Sends the bytes cut at the given offsets, pausing between pieces so
-    // that the server really receives them in separate reads.
+    // that the server really receives them in separate reads (over TLS, in
+    // separate records, once the handshake is done).
     void send_in_pieces(std::string_view bytes, const std::vector<std::size_t>& cuts);
 
     // Reads one response. HEAD responses have no body whatever their
@@ -44,28 +84,61 @@ public:
     Response read_response(bool head_request = false,
                            std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-    // True once the server has closed (EOF or reset) within `timeout`.
+    // True once the server has closed (EOF or reset; over TLS also its
+    // close_notify alert, or a fatal TLS error) within `timeout`.
     // Bytes that arrive meanwhile are kept in received().
     bool closed_by_server(std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
-    // Closes our side completely (no more sends, no more reads).
-    void close() { fd_.reset(); }
-    // Half-closes: sends FIN, but keeps reading.
+    // Closes our side completely (no more sends, no more reads). Over TLS it
+    // first sends close_notify, unless the socket was set to reset on close
+    // (SO_LINGER with a zero timeout): then the server sees a bare reset.
+    void close();
+    // Half-closes: sends FIN, but keeps reading. Over TLS it first finishes
+    // the handshake and sends close_notify (in TLS 1.3 that closes only our
+    // direction, RFC 8446 section 6.1), then the FIN.
     void shutdown_write();
 
-    // Every byte the server has sent on this connection so far.
+    // Every byte the server has sent on this connection so far (over TLS,
+    // the decrypted bytes).
     const std::string& received() const { return received_; }
+    // The TCP socket, for socket options such as SO_LINGER.
     int fd() const { return fd_.get(); }
 
+    // TLS only. Waits up to `timeout` for the handshake: true once it is
+    // done, false on failure (see tls_error()) or timeout.
+    bool finish_handshake(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    bool tls() const { return tls_ != nullptr; }
+    bool handshake_done() const;
+    // Why the handshake or the TLS session failed, "" if it did not.
+    std::string tls_error() const;
+    // What the handshake settled, "" before: "TLSv1.3", "http/1.1",
+    // "TLS_AES_256_GCM_SHA384".
+    std::string tls_version() const;
+    std::string alpn() const;
+    std::string cipher() const;
+
 private:
+    struct Tls;
+
     // Waits for more bytes; false on timeout, EOF or error (sets eof_).
     bool receive_more(std::chrono::steady_clock::time_point deadline);
+    bool tls_receive_more(std::chrono::steady_clock::time_point deadline);
+    bool tls_handshake(std::chrono::steady_clock::time_point deadline);
+    bool tls_decrypt();
+    void tls_send_unsent();
+    void tls_flush(bool may_block);
+    void tls_fail(std::string why);
 
     Fd fd_;
     std::string received_;
     std::size_t consumed_ = 0;  // bytes of received_ already parsed into responses
     bool eof_ = false;
+    std::unique_ptr<Tls> tls_;  // null for plain TCP
 };
+
+// The bytes of the ClientHello a TLS Connection opens with (with SNI
+// "localhost" and ALPN "http/1.1"): for tests that send only part of one.
+std::string tls_client_hello();
 
 // One request sent one way, and what came back. The connection is closed
 // once the responses are read: stages 1-5 serve one connection at a time,
@@ -80,6 +153,7 @@ struct Exchange {
     // When that response says "Connection: close" we wait (up to 2 s) for
     // the close; otherwise we only look whether it has already happened.
     bool closed = false;
+    bool tls = false;  // sent over TLS: the "try it" line then uses openssl s_client
 
     const Response& response() const { return responses.front(); }
 };

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -85,6 +86,7 @@ TestServer::TestServer(std::vector<std::string> extra_args) {
                                  "); its log:\n" + log());
     }
     port_ = static_cast<std::uint16_t>(port);
+    tls_ = listening_line_.starts_with("listening on https://");
 }
 
 TestServer::~TestServer() {
@@ -131,7 +133,7 @@ std::string TestServer::log() const {
 }
 
 Exchange TestServer::exchange(std::string_view request, int responses, bool head_request) const {
-    Exchange result{"in one piece", std::string(request), {}, {}, false};
+    Exchange result{"in one piece", std::string(request), {}, {}, false, tls_};
     Connection connection = connect();
     connection.send(request);
     read_responses(connection, result, responses, head_request);
@@ -142,7 +144,7 @@ std::vector<Exchange> TestServer::exchange_every_way(std::string_view request, i
                                                      bool head_request) const {
     std::vector<Exchange> results;
     for (const auto& [how, cuts] : deliveries(request)) {
-        Exchange result{how, std::string(request), {}, {}, false};
+        Exchange result{how, std::string(request), {}, {}, false, tls_};
         Connection connection = connect();
         connection.send_in_pieces(request, cuts);
         read_responses(connection, result, responses, head_request);
@@ -153,16 +155,52 @@ std::vector<Exchange> TestServer::exchange_every_way(std::string_view request, i
 
 CommandResult run_server(std::vector<std::string> args) {
     const std::string& path = test_target().server_path;
-    std::string command = "'" + path + "'";
-    for (const std::string& arg : args) command += " '" + arg + "'";
-    command += " 2>&1 </dev/null";
+    args.insert(args.begin(), path);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) < 0) throw_errno("pipe2");
+    const Fd read_end(out[0]);
+    Fd write_end(out[1]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::runtime_error("cannot start " + path + ": " + std::strerror(rc));
+    write_end.reset();  // so that the pipe ends when the server does
+
     CommandResult result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) throw_errno("popen");
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-    const int status = ::pclose(pipe);
-    result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool finished = false;
+    while (!finished) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{read_end.get(), POLLIN, 0};
+        const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) break;
+        char buffer[4096];
+        const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) finished = true;
+        else result.output.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (!finished) {
+        ::kill(pid, SIGKILL);
+        result.output += "\n(still running after 10 s: killed)";
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result.exit_status = !finished             ? -1
+                         : WIFEXITED(status) ? WEXITSTATUS(status)
+                                             : 128 + WTERMSIG(status);
     return result;
 }

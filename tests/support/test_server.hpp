@@ -6,6 +6,11 @@
 // It waits for the "listening on SCHEME://HOST:PORT" line, so tests know
 // the port the kernel picked. The destructor sends SIGTERM and checks that
 // the server exits cleanly (status 0), which also catches sanitizer reports.
+//
+// When the line says https:// (stage 7 on), connect() and exchange() speak
+// TLS, verifying the server against build/certs/cert.pem, so the tests of
+// earlier stages run over TLS unchanged; connect_plain() still gives raw TCP
+// (to send plain HTTP to the TLS port, or half a handshake).
 #pragma once
 
 #include <sys/types.h>
@@ -27,7 +32,19 @@ public:
     const std::string& listening_line() const { return listening_line_; }
     pid_t pid() const { return pid_; }
 
-    Connection connect() const { return Connection(port_); }
+    // Whether the server speaks TLS (its listening line says https://).
+    bool tls() const { return tls_; }
+    // "http://127.0.0.1:PORT" or "https://127.0.0.1:PORT", as the server
+    // printed it: for tests that hand a URL to curl (which then needs
+    // --cacert build/certs/cert.pem when tls()).
+    std::string origin() const { return listening_line_.substr(sizeof "listening on " - 1); }
+    // A connection the way the server expects one: TLS with the default
+    // TlsOptions when it speaks TLS, plain TCP otherwise.
+    Connection connect() const { return tls_ ? Connection(port_, TlsOptions{}) : Connection(port_); }
+    // Raw TCP, whatever the server speaks.
+    Connection connect_plain() const { return Connection(port_); }
+    // TLS with these options (see TlsOptions).
+    Connection connect_tls(const TlsOptions& options = {}) const { return Connection(port_, options); }
 
     // Sends `request` on a fresh connection, reads `responses` responses,
     // and closes the connection.
@@ -52,10 +69,14 @@ private:
     std::uint16_t port_ = 0;
     std::string listening_line_;
     std::string log_path_;
+    bool tls_ = false;
 };
 
 // Runs the server binary to completion (for command-line errors): its
-// exit status and everything it printed, stdout and stderr together.
+// exit status and everything it printed, stdout and stderr together. A
+// server still running after 10 s is killed (exit_status -1), so a server
+// that starts when it should have refused fails the test instead of
+// hanging it.
 struct CommandResult {
     int exit_status = -1;
     std::string output;

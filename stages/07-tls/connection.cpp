@@ -1,0 +1,333 @@
+#include "connection.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+
+#include "log.hpp"
+#include "request_parser.hpp"
+#include "socket_io.hpp"
+#include "tls.hpp"
+
+namespace {
+
+// ANCHOR: keep_alive
+// Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
+// open unless a side says "Connection: close"; an HTTP/1.0 one closes unless
+// the client says "Connection: keep-alive".
+bool client_wants_keep_alive(const HttpRequest& request) {
+    bool close = false;
+    bool keep_alive = false;
+    for (std::string_view field : request.headers.all("Connection")) {
+        for (std::string_view option : split(field, ',')) {
+            close = close || iequals(trim_ows(option), "close");
+            keep_alive = keep_alive || iequals(trim_ows(option), "keep-alive");
+        }
+    }
+    if (request.version == "HTTP/1.0") return keep_alive && !close;
+    return !close;
+}
+// ANCHOR_END: keep_alive
+
+// ANCHOR: close_gracefully
+// Closing a connection the careful way (RFC 9112 section 9.6). If we
+// close() while the client's bytes are still unread in our receive buffer,
+// the kernel answers with a TCP reset, and a reset can destroy the response
+// we just sent before the client has read it. So: first stop sending
+// (shutdown SHUT_WR sends FIN after our response), then read and discard
+// what the client still sends until it closes too, for at most a second.
+void close_gracefully(ClientConnection& connection) {
+    // Over TLS, say goodbye in TLS first (close_notify), then in TCP.
+    if (connection.tls) tls_close(connection.tls.get());
+    const int client = connection.socket.get();
+    ::shutdown(client, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    char discard[16 * 1024];
+    std::size_t discarded = 0;
+    while (discarded < 1024 * 1024) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{client, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+        const std::size_t n = read_some(client, discard, sizeof discard);
+        if (n == 0) return;  // the client has closed its side too
+        discarded += n;
+    }
+}
+// ANCHOR_END: close_gracefully
+
+using Clock = std::chrono::steady_clock;
+
+void log_request(const std::string& peer, const HttpRequest& request, int status,
+                 std::size_t bytes, Clock::time_point start) {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    const std::string request_line = request.method.empty()
+                                         ? "(no valid request)"
+                                         : request.method + " " + escape_bytes(request.target) +
+                                               " " + request.version;
+    log_line(peer + " \"" + request_line + "\" " + std::to_string(status) + " " +
+             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
+             std::to_string(micros % 1000 / 100) + "ms");
+}
+
+// ANCHOR: http_date
+// The Date header in IMF-fixdate, the one format HTTP senders use (RFC 9110
+// section 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT". Always GMT and always
+// English names, so we do not use the locale-dependent strftime.
+std::string http_date() {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
+                  utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                  utc.tm_sec);
+    return text;
+}
+// ANCHOR_END: http_date
+
+// ANCHOR: send_bytes
+// Bytes for the client go through TLS when the connection has a session,
+// straight to the socket otherwise. Nothing above this line knows which.
+bool send_bytes(ClientConnection& client, std::string_view bytes) {
+    return client.tls ? tls_write_all(client.tls.get(), bytes) : write_all(client.socket.get(), bytes);
+}
+
+// Bytes from the client: a count, 0 when it is gone, or nothing yet.
+std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer, std::size_t capacity) {
+    if (client.tls) return tls_read_some(client.tls.get(), buffer, capacity);
+    return read_some(client.socket.get(), buffer, capacity);
+}
+// ANCHOR_END: send_bytes
+
+// ANCHOR: send_response
+// The one way a response leaves, error or not: Date, Server and Connection
+// are added here, the bytes go out in one write, and the log gets a line.
+// Returns false when the client is gone.
+bool send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
+                   bool keep_alive, Clock::time_point start) {
+    response.headers.add("Date", http_date());
+    response.headers.add("Server", "course-server");
+    if (client.tls) {
+        // HSTS (RFC 6797): "for a year, reach this host over HTTPS only",
+        // so a browser never again tries plain http:// where an attacker
+        // could answer. Sent only over TLS, as section 7.2 requires.
+        response.headers.add("Strict-Transport-Security", "max-age=31536000");
+    }
+    if (!keep_alive) {
+        response.headers.add("Connection", "close");
+    } else if (request.version == "HTTP/1.0") {
+        response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
+    }
+    // One write for the whole response: status line, headers and body leave
+    // together. Two small writes on a keep-alive connection meet Nagle's
+    // algorithm on our side and delayed ACKs on the client's, and every
+    // response then waits about 40 ms.
+    const std::string bytes = response.serialize(/*include_body=*/request.method != "HEAD");
+    const bool sent = send_bytes(client, bytes);
+    log_request(client.peer, request, response.status, bytes.size(), start);
+    return sent;
+}
+// ANCHOR_END: send_response
+
+// ANCHOR: call_handler
+// A handler that throws costs one request, not the server: the client gets
+// 500 and the connection goes on. The exception's text goes to the log, not
+// to the client, since it may say more than an attacker should know.
+HttpResponse call_handler(const Handler& handler, HttpRequest& request, const std::string& peer) {
+    try {
+        return handler(request);
+    } catch (const std::exception& error) {
+        log_line(peer + " handler failed: " + error.what());
+    } catch (...) {
+        log_line(peer + " handler failed with an unknown exception");
+    }
+    return HttpResponse::error(500, "the server failed while answering this request");
+}
+// ANCHOR_END: call_handler
+
+int milliseconds_until(Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return static_cast<int>(std::max<long long>(left.count(), 0));
+}
+
+// ANCHOR: wait_for_client
+enum class Waited { Ready, TurnOver, TimedOut, Stopped };
+
+// The second half of the fairness rule. Waiting for a quiet client is a
+// worker doing nothing; while other connections wait for a worker, a quiet
+// connection keeps it only for a short turn, then goes back in line with
+// its deadlines unchanged. So five silent clients cannot hold five workers.
+constexpr std::chrono::milliseconds kQuietTurn{50};
+
+Waited wait_for_client(int fd, Clock::time_point deadline, const StopSignal& stop,
+                       const ConnectionOptions& options) {
+    const bool share = options.others_waiting();
+    const auto until = share ? std::min(deadline, Clock::now() + kQuietTurn) : deadline;
+    switch (wait_readable(fd, milliseconds_until(until), stop)) {
+        case WaitResult::Ready: return Waited::Ready;
+        case WaitResult::Stopped: return Waited::Stopped;
+        case WaitResult::TimedOut: break;
+    }
+    return Clock::now() < deadline ? Waited::TurnOver : Waited::TimedOut;
+}
+// ANCHOR_END: wait_for_client
+
+}  // namespace
+
+// ANCHOR: serve_connection
+ServeResult serve_connection(ClientConnection& client, const Handler& handler, const StopSignal& stop,
+                             const ConnectionOptions& options) {
+    const int fd = client.socket.get();
+    RequestParser& parser = client.parser;
+    char buffer[16 * 1024];
+
+    // ANCHOR: handshake
+    // A new TLS connection starts with the handshake, here in a worker (an
+    // expensive one must not hold up the accept loop). It goes step by step
+    // as bytes arrive, and takes turns like a request does, so clients that
+    // stall their handshake cannot hold the workers.
+    if (options.tls_context != nullptr && !client.tls_ready) {
+        if (!client.tls) {
+            client.tls = tls_start(options.tls_context, fd);
+            if (!client.tls) return ServeResult::Closed;
+            client.request_deadline = Clock::now() + options.request_timeout;
+        }
+        while (true) {
+            const HandshakeStep step = tls_handshake_step(client.tls.get());
+            if (step.done) break;
+            if (!step.error.empty()) {
+                log_line(client.peer + " TLS handshake failed: " + step.error);
+                if (step.plain_http) {
+                    // Plain HTTP sent to the HTTPS port: say so in plain HTTP.
+                    client.tls.reset();
+                    write_all(fd, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                                  "Connection: close\r\nContent-Length: 43\r\n\r\n"
+                                  "This port speaks HTTPS: use https:// URLs.\n");
+                    close_gracefully(client);
+                }
+                return ServeResult::Closed;
+            }
+            const Waited waited = wait_for_client(fd, *client.request_deadline, stop, options);
+            if (waited == Waited::TurnOver) return ServeResult::TurnOver;
+            if (waited != Waited::Ready) {
+                log_line(client.peer + " TLS handshake failed: " +
+                         (waited == Waited::Stopped ? "the server is stopping" : "it took too long"));
+                return ServeResult::Closed;
+            }
+        }
+        client.tls_ready = true;
+        client.request_deadline.reset();
+    }
+    // ANCHOR_END: handshake
+
+    while (true) {
+        // Parse what we have before reading more: with pipelining, the next
+        // request may already be in `unparsed`.
+        client.unparsed.erase(0, parser.feed(client.unparsed));
+
+        if (parser.failed()) {
+            // After a malformed request we cannot know where the next one
+            // starts, so the only safe thing is to answer and close.
+            HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
+            send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+            close_gracefully(client);
+            return ServeResult::Closed;
+        }
+
+        if (parser.complete()) {
+            const auto start = Clock::now();
+            HttpRequest request = parser.take_request();
+            request.client = client.peer;
+            HttpResponse response = call_handler(handler, request, client.peer);
+            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
+            if (!send_response(client, request, response, keep_alive, start)) return ServeResult::Closed;
+            if (!keep_alive) {
+                close_gracefully(client);
+                return ServeResult::Closed;
+            }
+            client.continue_sent = false;
+            client.request_deadline.reset();
+            client.idle_deadline.reset();
+            // The fairness rule: while other connections wait for a worker,
+            // a connection gets one request per turn, then goes to the back
+            // of the queue. Without it, five busy keep-alive clients would
+            // keep the five workers forever and a sixth would never be served.
+            if (options.others_waiting()) return ServeResult::TurnOver;
+            continue;
+        }
+
+        // "Expect: 100-continue": the client holds its body back until we
+        // say go on (RFC 9110 section 10.1.1), so a big upload that we would
+        // refuse anyway (413) is never sent.
+        if (parser.waiting_for_body_after_continue() && !client.continue_sent) {
+            if (!send_bytes(client, "HTTP/1.1 100 Continue\r\n\r\n")) return ServeResult::Closed;
+            client.continue_sent = true;
+        }
+
+        // The parser needs more bytes. Once a request has begun it has
+        // request_timeout to arrive whole; a quiet connection between
+        // requests is kept idle_timeout, then closed.
+        std::optional<Clock::time_point>& deadline =
+            parser.started() ? client.request_deadline : client.idle_deadline;
+        if (!deadline) {
+            deadline = Clock::now() + (parser.started() ? options.request_timeout : options.idle_timeout);
+        }
+        // OpenSSL may already hold decrypted bytes (one TLS record carried
+        // two requests): then there is nothing to wait for on the socket.
+        const bool buffered = client.tls && SSL_pending(client.tls.get()) > 0;
+        const Waited waited = buffered ? Waited::Ready : wait_for_client(fd, *deadline, stop, options);
+        if (waited == Waited::TurnOver) return ServeResult::TurnOver;
+        if (waited == Waited::Stopped) return ServeResult::Closed;
+        if (waited == Waited::TimedOut) {
+            if (parser.started()) {
+                HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
+                send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+                close_gracefully(client);
+            }
+            // A connection that sent nothing has no request to answer: we
+            // close it quietly (RFC 9112 section 9.5 lets either side close
+            // an idle connection).
+            return ServeResult::Closed;
+        }
+        const std::optional<std::size_t> n = receive_bytes(client, buffer, sizeof buffer);
+        if (!n) continue;  // TLS: only part of a record so far; wait for the rest
+        if (*n == 0) return ServeResult::Closed;  // the client closed (or reset) the connection
+        client.unparsed.append(buffer, *n);
+    }
+}
+// ANCHOR_END: serve_connection
+
+// ANCHOR: refuse_connection
+void refuse_connection(ClientConnection& client, const ConnectionOptions& options,
+                       const StopSignal& stop) {
+    if (options.tls_context != nullptr) {
+        // Even a refusal needs a handshake first; a short one.
+        client.tls = tls_start(options.tls_context, client.socket.get());
+        const auto deadline = Clock::now() + std::chrono::seconds(2);
+        while (client.tls) {
+            const HandshakeStep step = tls_handshake_step(client.tls.get());
+            if (step.done) break;
+            if (!step.error.empty() ||
+                wait_readable(client.socket.get(), milliseconds_until(deadline), stop) != WaitResult::Ready) {
+                return;
+            }
+        }
+        if (!client.tls) return;
+    }
+    HttpResponse response = HttpResponse::error(503, "every worker is busy; try again in a moment");
+    // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
+    response.headers.add("Retry-After", "1");
+    send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+    close_gracefully(client);
+}
+// ANCHOR_END: refuse_connection

@@ -1,0 +1,74 @@
+// Serving one client connection: read requests, answer them, repeat, and
+// take turns with other connections when there are more than workers.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "http_request.hpp"
+#include "fd.hpp"
+#include "http_response.hpp"
+#include "request_parser.hpp"
+#include "stop_signal.hpp"
+#include "tls.hpp"
+
+// What the application does with a request. The connection code knows
+// nothing about what the server is for; it only speaks HTTP. The request is
+// not const: the router writes the path parameters it finds into it.
+using Handler = std::function<HttpResponse(HttpRequest&)>;
+
+struct ConnectionOptions {
+    // How long a request may take to arrive once its first byte is here;
+    // then 408 Request Timeout.
+    std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
+    // How long a worker waits for the next request on a quiet keep-alive
+    // connection before closing it and taking other work.
+    std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
+    // Whether other connections are waiting for a worker. If so, a
+    // connection gives its worker back after each response, or after a
+    // moment without anything to read (see connection.cpp).
+    std::function<bool()> others_waiting = [] { return false; };
+    // Set: connections speak TLS with this context (stage 7). Null: plain.
+    SSL_CTX* tls_context = nullptr;
+};
+
+// ANCHOR: client_connection
+// One client connection and where its conversation stands. Everything a
+// worker needs to continue it lives here, not in a worker's local
+// variables, so that one worker can put a connection down between two
+// requests and another worker can pick it up later.
+struct ClientConnection {
+    Fd socket;
+    // The TLS session over `socket`, once the handshake is done; null on a
+    // plain connection. Declared after `socket`, so destroyed before it.
+    TlsSession tls;
+    std::string peer;  // "127.0.0.1:51234", for the log and the rate limiter
+    RequestParser parser;
+    std::string unparsed;  // bytes read from the socket that the parser has not used yet
+    bool continue_sent = false;
+    // When the request that has begun to arrive must be complete, and when a
+    // quiet connection between requests is closed. Kept here, not in the
+    // worker, so that they hold across turns.
+    std::optional<std::chrono::steady_clock::time_point> request_deadline;
+    std::optional<std::chrono::steady_clock::time_point> idle_deadline;
+    // The TLS handshake is done: requests may follow.
+    bool tls_ready = false;
+};
+// ANCHOR_END: client_connection
+
+enum class ServeResult {
+    Closed,    // the conversation is over: drop the connection (its Fd closes the socket)
+    TurnOver,  // others are waiting and this one had its turn: queue it again
+};
+
+// Answers requests on `client` until the client or the protocol ends the
+// connection, a stop is requested, or its turn is over.
+ServeResult serve_connection(ClientConnection& client, const Handler& handler, const StopSignal& stop,
+                             const ConnectionOptions& options);
+
+// Answers a connection we have no worker for with `503 Service
+// Unavailable` and `Retry-After`, then closes it carefully.
+void refuse_connection(ClientConnection& client, const ConnectionOptions& options,
+                       const StopSignal& stop);

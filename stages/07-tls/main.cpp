@@ -1,0 +1,193 @@
+// Stage 7: HTTPS.
+//
+// Everything so far travelled in the clear: anyone on the path could read
+// passwords and session cookies, or change a page on its way. Now every
+// connection starts with a TLS handshake (OpenSSL), and HTTP runs inside
+// it unchanged. Responses carry HSTS, session cookies say Secure, and
+// --redirect-port sends plain-HTTP visitors to the HTTPS address.
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "auth.hpp"
+#include "connection.hpp"
+#include "describe_request.hpp"
+#include "flags.hpp"
+#include "https_redirect.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "router.hpp"
+#include "routes.hpp"
+#include "stop_signal.hpp"
+#include "thread_pool.hpp"
+#include "tls.hpp"
+
+namespace {
+
+// ANCHOR: accept_connections
+// The main thread only accepts and queues; the workers serve. A connection
+// the pool cannot take goes to `refuser`, if there is one.
+void accept_connections(int listener, ThreadPool& pool, ThreadPool* refuser, const StopSignal& stop) {
+    while (wait_readable(listener, -1, stop) == WaitResult::Ready) {
+        ClientConnection client;
+        client.socket = accept_client(listener, client.peer);
+        if (!client.socket.valid()) continue;
+        if (pool.try_submit(client)) continue;
+        if (refuser == nullptr || !refuser->try_submit(client)) log_line(client.peer + " dropped: too busy");
+    }  // a connection nobody took is destroyed here, closing its socket
+}
+// ANCHOR_END: accept_connections
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string host = "127.0.0.1";
+    long port = 4443;
+    long request_timeout = 10;
+    std::string users_file;
+    long session_ttl = 30 * 60;
+    std::string hash_for;
+    long threads = 5;
+    long queue_capacity = 64;
+    long idle_timeout = 5;
+    std::string cert_file = "build/certs/cert.pem";
+    std::string key_file = "build/certs/key.pem";
+    long redirect_port = -1;
+    Flags flags("server", "Stage 7: HTTPS with OpenSSL, HSTS, Secure cookies, an HTTP redirect.");
+    flags.add("--host", "ADDR", "address to listen on", host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
+              request_timeout, 1, 3600);
+    flags.add("--users", "FILE", "more users, one 'name:role:hash' per line", users_file);
+    flags.add("--session-ttl", "SECONDS", "a session ends after this long unused", session_ttl, 1,
+              30L * 24 * 3600);
+    flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
+              hash_for);
+    flags.add("--threads", "N", "worker threads", threads, 1, 256);
+    flags.add("--queue", "N", "connections that may wait for a worker; more get 503", queue_capacity,
+              1, 100000);
+    flags.add("--idle-timeout", "SECONDS", "a quiet keep-alive connection is closed after this",
+              idle_timeout, 1, 3600);
+    flags.add("--cert", "FILE", "the certificate (chain) in PEM", cert_file);
+    flags.add("--key", "FILE", "its private key in PEM", key_file);
+    flags.add("--redirect-port", "PORT", "also answer plain HTTP here with 308 to https",
+              redirect_port, 0, 65535);
+    flags.parse(argc, argv);
+
+    // ANCHOR: hash_password
+    if (!hash_for.empty()) {
+        std::string password;
+        std::getline(std::cin, password);
+        if (!valid_username(hash_for) || !valid_password(password)) {
+            std::fprintf(stderr, "server: a name is %s; a password is 8 to 128 bytes\n",
+                         std::string(kUsernameRule).c_str());
+            return 2;
+        }
+        std::printf("%s\n", users_file_line(hash_for, kRoleUser, password).c_str());
+        return 0;
+    }
+    // ANCHOR_END: hash_password
+    ConnectionOptions options;
+    options.request_timeout = std::chrono::seconds(request_timeout);
+    options.idle_timeout = std::chrono::seconds(idle_timeout);
+
+    // ANCHOR: tls_context
+    // One TLS context for the whole server, made before listening: a
+    // missing file or a key that does not match is a one-line error now,
+    // not a failed handshake for every client later.
+    TlsContext tls;
+    try {
+        tls = make_tls_context(cert_file, key_file);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 2;
+    }
+    options.tls_context = tls.get();
+    // ANCHOR_END: tls_context
+
+    // ANCHOR: routes
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl)), RateLimiter(),
+                   RateLimiter()};
+    if (!users_file.empty()) {
+        try {
+            auth.users.load_file(users_file);
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "server: --users: %s\n", error.what());
+            return 2;
+        }
+    }
+    Router router;
+    add_auth_routes(router, auth);
+    // The direct way, as in cpp-httplib's server.Get(...): one call per route.
+    router.any("/echo", describe_request);
+    // The collected way, like Python's @add_route decorator: every
+    // add_route(...) declared in routes.cpp registers itself.
+    register_routes(router);
+    const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
+    // ANCHOR_END: routes
+
+    try {
+        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
+        const std::uint16_t https_port = bound_port(listener.get());
+        std::printf("listening on https://%s:%u\n", host.c_str(), https_port);
+        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+
+        // ANCHOR: pools
+        ThreadPool workers(static_cast<std::size_t>(threads), static_cast<std::size_t>(queue_capacity));
+        options.others_waiting = [&workers] { return workers.waiting() > 0; };
+        workers.start([&](ClientConnection& client) {
+            return serve_connection(client, handler, stop, options) == ServeResult::TurnOver;
+        });
+        // Saying no politely takes work too (a 503, then a careful close),
+        // so it has its own thread and must not hold up the accept loop.
+        ThreadPool refuser(1, 256);
+        refuser.start([&](ClientConnection& client) {
+            refuse_connection(client, options, stop);
+            return false;
+        });
+        // ANCHOR_END: pools
+
+        // ANCHOR: redirect
+        // --redirect-port: a plain-HTTP listener with two workers of its
+        // own, whose only answer is 308 to the same URL over HTTPS.
+        ConnectionOptions plain_options = options;
+        plain_options.tls_context = nullptr;
+        const Handler redirect = [&](HttpRequest& request) {
+            return redirect_to_https(request, host, https_port);
+        };
+        ThreadPool redirectors(2, 64);
+        plain_options.others_waiting = [&redirectors] { return redirectors.waiting() > 0; };
+        std::thread redirect_thread;
+        Fd redirect_listener;
+        if (redirect_port >= 0) {
+            redirect_listener = listen_tcp(host, static_cast<std::uint16_t>(redirect_port));
+            log_line("redirecting http://" + host + ":" + std::to_string(bound_port(redirect_listener.get())) +
+                     " to https://" + host + ":" + std::to_string(https_port));
+            redirectors.start([&](ClientConnection& client) {
+                return serve_connection(client, redirect, stop, plain_options) == ServeResult::TurnOver;
+            });
+            redirect_thread = std::thread(
+                [&] { accept_connections(redirect_listener.get(), redirectors, nullptr, stop); });
+        }
+        // ANCHOR_END: redirect
+
+        accept_connections(listener.get(), workers, &refuser, stop);
+
+        // SIGINT/SIGTERM: no more connections; the workers finish what they
+        // are doing (a request in flight gets its response) and exit.
+        log_line("stopping: finishing the requests in flight");
+        if (redirect_thread.joinable()) redirect_thread.join();
+        workers.shutdown();
+        refuser.shutdown();
+        redirectors.shutdown();
+        log_line("stopped");
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 1;
+    }
+}

@@ -1,0 +1,170 @@
+#include "tls.hpp"
+
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a client may take to accept our bytes before we give up on it.
+constexpr std::chrono::seconds kWriteTimeout{10};
+
+// The reason of OpenSSL's latest error, "wrong version number", and its
+// error queue emptied (errors left there would be blamed on the next call).
+std::string openssl_error() {
+    const unsigned long code = ERR_peek_last_error();
+    ERR_clear_error();
+    if (code == 0) return "the connection was closed";
+    const char* reason = ERR_reason_error_string(code);
+    return reason != nullptr ? reason : "error " + std::to_string(code);
+}
+
+// ANCHOR: alpn
+// ALPN (RFC 7301): the client lists the protocols it speaks inside its
+// ClientHello ("h2", "http/1.1"); the server picks one. We speak only
+// HTTP/1.1, and a client that does not gets a no_application_protocol
+// alert, as section 3.2 asks.
+int select_http11(SSL*, const unsigned char** out, unsigned char* out_length,
+                  const unsigned char* offered, unsigned int offered_length, void*) {
+    static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    unsigned char* chosen = nullptr;
+    if (SSL_select_next_proto(&chosen, out_length, kHttp11, sizeof kHttp11, offered,
+                              offered_length) != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
+// ANCHOR_END: alpn
+
+void require_readable(const std::string& flag, const std::string& file) {
+    std::FILE* handle = std::fopen(file.c_str(), "r");
+    if (handle == nullptr) {
+        throw std::runtime_error(flag + " " + file + ": " + std::strerror(errno) +
+                                 " (make certs creates a development certificate)");
+    }
+    std::fclose(handle);
+}
+
+}  // namespace
+
+// ANCHOR: make_tls_context
+TlsContext make_tls_context(const std::string& cert_file, const std::string& key_file) {
+    TlsContext context(SSL_CTX_new(TLS_server_method()));
+    if (!context) throw std::runtime_error("cannot create a TLS context: " + openssl_error());
+    SSL_CTX* ctx = context.get();
+
+    // TLS 1.0 and 1.1 are broken and retired (RFC 8996).
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    // TLS 1.3's cipher suites are all modern. For TLS 1.2, keep only
+    // ephemeral key exchange (ECDHE: a stolen key cannot decrypt old
+    // traffic) with authenticated encryption (GCM, ChaCha20-Poly1305).
+    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+    // Renegotiation is an old TLS 1.2 feature with a history of attacks.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
+
+    require_readable("--cert", cert_file);
+    require_readable("--key", key_file);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+        throw std::runtime_error("--cert " + cert_file + ": " + openssl_error());
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        throw std::runtime_error("--key " + key_file + ": " + openssl_error());
+    }
+    // Catch a key from another certificate now, not at the first handshake.
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        ERR_clear_error();
+        throw std::runtime_error("--key " + key_file + " does not match the certificate in --cert " +
+                                 cert_file);
+    }
+    return context;
+}
+// ANCHOR_END: make_tls_context
+
+// ANCHOR: tls_accept
+TlsSession tls_start(SSL_CTX* context, int fd) {
+    TlsSession tls(SSL_new(context));
+    if (!tls || SSL_set_fd(tls.get(), fd) != 1) {
+        ERR_clear_error();
+        return nullptr;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return tls;
+}
+
+HandshakeStep tls_handshake_step(SSL* tls) {
+    HandshakeStep result;
+    const auto deadline = Clock::now() + kWriteTimeout;
+    while (true) {
+        ERR_clear_error();
+        const int rc = SSL_accept(tls);
+        if (rc == 1) {
+            result.done = true;
+            return result;
+        }
+        const int reason = SSL_get_error(tls, rc);
+        if (reason == SSL_ERROR_WANT_READ) return result;  // more bytes needed from the client
+        if (reason == SSL_ERROR_WANT_WRITE) {
+            // Our side's buffer is full (rare in a handshake): wait for room.
+            pollfd p{SSL_get_fd(tls), POLLOUT, 0};
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) > 0) continue;
+            result.error = "the client does not read";
+            return result;
+        }
+        // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
+        result.plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
+        result.error = openssl_error();
+        return result;
+    }
+}
+// ANCHOR_END: tls_accept
+
+// ANCHOR: tls_read_write
+std::optional<std::size_t> tls_read_some(SSL* tls, char* buffer, std::size_t capacity) {
+    ERR_clear_error();
+    const int n = SSL_read(tls, buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
+    if (n > 0) return static_cast<std::size_t>(n);
+    const int reason = SSL_get_error(tls, n);
+    if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return std::nullopt;
+    ERR_clear_error();
+    return 0;  // close_notify, a reset, or a record that failed to decrypt: the end
+}
+
+bool tls_write_all(SSL* tls, std::string_view bytes) {
+    const auto deadline = Clock::now() + kWriteTimeout;
+    while (!bytes.empty()) {
+        ERR_clear_error();
+        // After WANT_WRITE, OpenSSL needs the very same buffer again: `bytes`
+        // only moves on after a successful write.
+        const int n = SSL_write(tls, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
+        if (n > 0) {
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        const int reason = SSL_get_error(tls, n);
+        if (reason != SSL_ERROR_WANT_WRITE && reason != SSL_ERROR_WANT_READ) {
+            ERR_clear_error();
+            return false;
+        }
+        pollfd p{SSL_get_fd(tls), static_cast<short>(reason == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    }
+    return true;
+}
+// ANCHOR_END: tls_read_write
+
+void tls_close(SSL* tls) {
+    SSL_shutdown(tls);  // sends close_notify; we do not wait for the client's
+    ERR_clear_error();
+}
