@@ -156,6 +156,7 @@ test: deps
 STAGE ?= $(LAST_STAGE)
 run: deps
 	@$(MAKE) --no-print-directory -j2 stage$(STAGE) $(call certs_of,$(STAGE))
+	@$(if $(call certs_of,$(STAGE)),echo "try: curl --cacert $(CERT) https://127.0.0.1:4443/hello/you  (or open https://localhost:4443/ once your browser trusts $(CERT))")
 	$(BUILD)/stage$(STAGE)/server $(ARGS)
 
 # diff N=k: the lesson of stage k, as the changes from stage k-1.
