@@ -40,7 +40,7 @@ HttpResponse welcome(const HttpRequest&) {
 <ul>
   <li><a href="/hello/world">GET /hello/{name}</a>: a greeting; try <a href="/hello/world?greeting=Bonjour">?greeting=Bonjour</a></li>
   <li><a href="/echo?x=1">GET /echo</a>: what the parser saw in your request (any method)</li>
-  <li><a href="/status/418">GET /status/{code}</a>: a response with that status code, e.g. <a href="/status/404">404</a>, <a href="/status/503">503</a></li>
+  <li><a href="/status/201">GET /status/{code}</a>: a response with that status code, e.g. <a href="/status/404">404</a>, <a href="/status/503">503</a></li>
   <li><a href="/error">GET /error</a>: a handler that throws, answered with 500</li>
 </ul>
 </body>
