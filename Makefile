@@ -49,7 +49,8 @@ define program_rules
 $(1)_SRCS := $$(wildcard $(2)/*.cpp)
 $(1)_OBJS := $$(patsubst $(2)/%.cpp,$(3)/obj/%.o,$$($(1)_SRCS))
 $(1)_UNIT_SRCS := $$(foreach h,$$(wildcard $(2)/*.hpp),$$(wildcard tests/unit/$$(basename $$(notdir $$(h)))_test.cpp))
-$(1)_UNIT_OBJS := $$(patsubst tests/unit/%.cpp,$(3)/unit/%.o,$$($(1)_UNIT_SRCS) tests/unit/main.cpp)
+# doctest's main() is the same for every stage: compiled once, in $(BUILD)/tests/.
+$(1)_UNIT_OBJS := $$(patsubst tests/unit/%.cpp,$(3)/unit/%.o,$$($(1)_UNIT_SRCS)) $$(BUILD)/tests/unit/main.o
 
 $(3)/obj/%.o: $(2)/%.cpp
 	@mkdir -p $$(@D)
