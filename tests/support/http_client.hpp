@@ -80,9 +80,11 @@ public:
     void send_in_pieces(std::string_view bytes, const std::vector<std::size_t>& cuts);
 
     // Reads one response. HEAD responses have no body whatever their
-    // Content-Length says, so the caller must say when it sent HEAD.
+    // Content-Length says, so the caller must say when it sent HEAD. The
+    // default wait is generous: a login hashes a password for a third of a
+    // second, and much longer under sanitizers on a busy machine.
     Response read_response(bool head_request = false,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                           std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
     // True once the server has closed (EOF or reset; over TLS also its
     // close_notify alert, or a fatal TLS error) within `timeout`.
