@@ -1,8 +1,11 @@
 #include "tls.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <climits>
@@ -98,6 +101,15 @@ TlsSession tls_start(SSL_CTX* context, int fd) {
         return nullptr;
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    // Turn off Nagle's algorithm. Over plain TCP each response leaves in one
+    // write, but TLS adds writes of its own: right after the handshake, TLS
+    // 1.3 sends session tickets. Our first response is then a second small
+    // write, and Nagle holds it until the client ACKs the tickets, which a
+    // client delays by up to 40 ms: the first request of every connection
+    // took ~44 ms instead of ~0.2 ms. A response is still one SSL_write, one
+    // record, so this sends no extra packets.
+    const int yes = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     return tls;
 }
 

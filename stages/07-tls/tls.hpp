@@ -45,7 +45,8 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
 // The socket is non-blocking from then on: every OpenSSL call returns at
 // once, and we wait with poll(), where deadlines and the stop signal can
 // interrupt. (A blocking SSL_accept waits forever for a client that sends
-// half a ClientHello.)
+// half a ClientHello.) It also sends small writes at once (TCP_NODELAY):
+// see tls.cpp for the 40 ms it saves.
 TlsSession tls_start(SSL_CTX* context, int fd);
 
 struct HandshakeStep {
