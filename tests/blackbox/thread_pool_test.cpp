@@ -186,8 +186,12 @@ STAGE_TEST(6, "busy keep-alive clients cannot starve the others: ten clients on 
 STAGE_TEST(6, "SIGTERM lets a request in flight finish, then the server exits 0") {
     TestServer server;
     Connection slow = server.connect();
-    slow.send(get("/delay/1000"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // A first request makes sure the connection is set up (over TLS, the
+    // handshake is done), so that the second one is really in flight.
+    slow.send(get("/hello/first"));
+    REQUIRE(slow.read_response().status == 200);
+    slow.send(get("/delay/1500"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     ::kill(server.pid(), SIGTERM);
     const Response response = slow.read_response(false, std::chrono::seconds(5));
     INFO(escape_bytes(slow.received()));
