@@ -209,10 +209,10 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                 log_line(client.peer + " TLS handshake failed: " + step.error);
                 if (step.plain_http) {
                     // Plain HTTP sent to the HTTPS port: say so in plain HTTP.
+                    // Without a session, send_response writes to the socket.
                     client.tls.reset();
-                    write_all(fd, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
-                                  "Connection: close\r\nContent-Length: 43\r\n\r\n"
-                                  "This port speaks HTTPS: use https:// URLs.\n");
+                    HttpResponse response = HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs");
+                    send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
                     close_gracefully(client);
                 }
                 return ServeResult::Closed;

@@ -23,7 +23,6 @@
 #include <string>
 #include <string_view>
 
-#include "stop_signal.hpp"
 
 // OpenSSL objects are C structs with free functions: unique_ptr with a
 // deleter makes them RAII like everything else here.
