@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <stdexcept>
 
@@ -12,11 +13,16 @@
 
 namespace {
 
-// The handler only knows a plain int: that is all it may safely touch.
+// The handler only knows a plain int and a lock-free atomic: that is all it
+// may safely touch (signal-safety(7); a lock-free atomic is the C++ way to
+// share a flag between a handler and other threads).
 volatile sig_atomic_t g_write_fd = -1;
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 void on_stop_signal(int) {
     const int saved_errno = errno;  // the interrupted code may be reading errno
+    g_stop_requested.store(true);
     const char byte = 1;
     [[maybe_unused]] const ssize_t n = ::write(g_write_fd, &byte, 1);
     errno = saved_errno;
@@ -31,6 +37,7 @@ StopSignal::StopSignal() {
     read_end_ = Fd(fds[0]);
     write_end_ = Fd(fds[1]);
     g_write_fd = write_end_.get();
+    g_stop_requested.store(false);
 
     struct sigaction action {};
     action.sa_handler = on_stop_signal;
@@ -47,10 +54,7 @@ StopSignal::~StopSignal() {
     g_write_fd = -1;
 }
 
-bool StopSignal::requested() const {
-    pollfd p{read_end_.get(), POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
-}
+bool StopSignal::requested() const { return g_stop_requested.load(); }
 
 void StopSignal::request() { on_stop_signal(0); }
 

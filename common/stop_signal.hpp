@@ -5,7 +5,10 @@
 // do just one safe thing, write a byte to a pipe, and the server watches the
 // pipe's read end with poll() next to its sockets. The pipe is never
 // drained, so once a stop is requested every poll() sees it, in every
-// thread, and no wake-up can be lost between a check and a wait.
+// thread, and no wake-up can be lost between a check and a wait. The
+// handler also sets a lock-free atomic flag, so a loop that only needs to
+// ask "stop yet?" between two requests reads memory instead of making a
+// system call.
 //
 // Constructing a StopSignal also ignores SIGPIPE: writing to a socket whose
 // peer has gone must be an error we handle (EPIPE), never the death of the
@@ -23,7 +26,7 @@ public:
 
     // The descriptor to poll(): it becomes readable once a stop is requested.
     int fd() const { return read_end_.get(); }
-    bool requested() const;
+    bool requested() const;  // reads the flag: cheap enough for every request
     // Requests a stop from inside the program (what the handler does).
     void request();
 
