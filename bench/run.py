@@ -2,9 +2,11 @@
 """`make bench`: the benchmark ladder.
 
 Load-tests the course's servers side by side on 127.0.0.1 with wrk, beside
-two reference peers started in the same run: Python's ThreadingHTTPServer
-(bench/python_server.py, the original tutorial's language) and nginx (one
-worker, bench/nginx.conf). It uses whatever stages exist in stages/NN-name:
+reference peers started in the same run: Python's ThreadingHTTPServer
+(bench/python_server.py, the original tutorial's language) and nginx
+(bench/nginx.conf) twice: with one worker process ("nginx", the reference of
+the ratios) and with five ("nginx 5w", as many workers as stage 6 has
+threads). It uses whatever stages exist in stages/NN-name:
 
   1. the ladder: every HTTP stage (2..6) and both peers answer one small GET
      route, with keep-alive and with `Connection: close`, at 5 and at 50
@@ -20,12 +22,14 @@ worker, bench/nginx.conf). It uses whatever stages exist in stages/NN-name:
      (`openssl s_time -new`) against nginx with the same certificate.
 
 It prints a table (requests/s, p50 and p99 latency, wrk's errors and
-timeouts, the server's peak RSS, ratios to nginx), and writes
+timeouts, the server's context switches per request and peak RSS, ratios
+to nginx), and writes
 build/bench/results.csv and the chart build/bench/requests.png (gnuplot).
 
 Every server is started fresh for each run, so its peak RSS (VmHWM in
-/proc/PID/status) belongs to that run alone, and stopped after it; all of
-them are stopped on Ctrl-C or on an error too.
+/proc/PID/status) and its context switches (from wait4's rusage, all its
+threads and child processes) belong to that run alone, and stopped after
+it; all of them are stopped on Ctrl-C or on an error too.
 
 Usage: python3 bench/run.py [--seconds N]    (make bench runs it)
 """
@@ -66,6 +70,7 @@ STALL_MS = 35                  # Nagle + a delayed ACK costs ~40 ms: anything ab
 OUT = Path("build/bench")      # results.csv, requests.dat, requests.png
 CERT, KEY = Path("build/certs/cert.pem"), Path("build/certs/key.pem")
 BODY_ROUTE = "/hello/bench"
+POOL_THREADS = 5               # stage 6's default --threads: "nginx 5w" gets as many workers
 
 
 def route_for_stage(stage):
@@ -105,6 +110,7 @@ class Server:
             self.process = subprocess.Popen(peer.argv, stdin=subprocess.DEVNULL, stdout=stdout,
                                             stderr=subprocess.DEVNULL)  # one log line per request
         self.killed = False  # set by stop() if SIGTERM was not enough
+        self.switches = None  # context switches over its life, known once stopped
         RUNNING.append(self)
         self.url = self._wait_until_ready(peer)
 
@@ -136,12 +142,20 @@ class Server:
         return sum(vm_hwm_kb(pid) for pid in [self.process.pid, *children_of(self.process.pid)])
 
     def stop(self):
-        """SIGTERM, as SPEC section 4 asks servers to handle; SIGKILL after 5 s."""
+        """SIGTERM, as SPEC section 4 asks servers to handle; SIGKILL after 5 s.
+        Reaps the server with wait4, whose rusage counts the context switches
+        of all its threads and of the children it reaped (nginx's workers)."""
         if self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+                if pid:
+                    self.process.returncode = os.waitstatus_to_exitcode(status)
+                    self.switches = usage.ru_nvcsw + usage.ru_nivcsw
+                    break
+                time.sleep(0.01)
+            else:
                 self.process.kill()
                 self.process.wait()
                 self.killed = True
@@ -185,11 +199,12 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def nginx_peer(name, template, scratch, **words):
+def nginx_peer(name, template, scratch, workers=1, **words):
     """nginx with bench/TEMPLATE, its @WORDS@ filled in, in a temp folder."""
     folder = Path(tempfile.mkdtemp(prefix="nginx-", dir=scratch))
     port = free_port()
-    words = {"DIR": str(folder), "PORT": str(port), **{k: str(v) for k, v in words.items()}}
+    words = {"DIR": str(folder), "PORT": str(port), "WORKERS": str(workers),
+             **{k: str(v) for k, v in words.items()}}
 
     def write_config():
         text = Path("bench", template).read_text()
@@ -229,6 +244,7 @@ class Result:
     probes: int = 0            # NewClientProbe: how many new connections it opened,
     unanswered: int = 0        # how many got no answer within PROBE_TIMEOUT,
     probe_ms: float = None     # and the slowest answer among the others
+    switches: int = None       # the server's context switches during its life
     peak_rss_kb: int = 0
     note: str = ""
     detail: dict = field(default_factory=dict)
@@ -324,6 +340,7 @@ def measure_wrk(peer, scratch, section, mode, connections, round_, seconds):
             result.note = f"exited during the run (code {server.process.returncode})"
     finally:
         server.stop()
+    result.switches = server.switches
     if server.killed:
         result.note = "ignored SIGTERM for 5 s: killed"
     return result
@@ -348,6 +365,7 @@ def measure_handshakes(peer, scratch, round_, seconds):
         result.peak_rss_kb = server.peak_rss_kb()
     finally:
         server.stop()
+    result.switches = server.switches
     return result
 
 
@@ -522,9 +540,19 @@ def summarize(results):
                 "unanswered": sum(r.unanswered for r in runs),
                 "probe_ms": max((r.probe_ms for r in runs if r.probe_ms is not None), default=None),
                 "peak_rss_kb": max(r.peak_rss_kb for r in runs),
+                "switches_per_request": switches_per_request(runs),
                 "notes": sorted({r.note for r in runs if r.note}),
             }
     return summary
+
+
+def switches_per_request(runs):
+    """Context switches of the server per request answered, over all runs
+    (None when a run could not count them: a server killed, not reaped)."""
+    if any(r.switches is None for r in runs):
+        return None
+    requests = sum(r.requests for r in runs)
+    return sum(r.switches for r in runs) / requests if requests else None
 
 
 def probe_cell(s):
@@ -557,10 +585,12 @@ def print_table(summary, order, seconds):
           "errors and timeouts: wrk's, summed over the runs;"
           f" new conn: slowest answer to a fresh connection opened every {PROBE_EVERY} s\n"
           f"during the runs, or 'N/M lost': N of M got no answer within {PROBE_TIMEOUT:.0f} s;"
-          " RSS: the server's peak resident memory (VmHWM).")
+          " cs/req: the server's context switches per request (its threads and child\n"
+          "processes, from wait4's rusage); RSS: the server's peak resident memory (VmHWM)."
+          f" nginx 5w: nginx with {POOL_THREADS} worker processes.")
     header = (f"  {'server':9} {'per s':>9} {'(runs)':>19} {'x nginx':>7}"
               f" {'p50 ms':>7} {'p99 ms':>7} {'x nginx':>7} {'errors':>7} {'timeouts':>8}"
-              f" {'new conn':>10} {'RSS MB':>7}")
+              f" {'new conn':>10} {'cs/req':>6} {'RSS MB':>7}")
     for key, by_server in summary.items():
         print(f"\n{section_title(*key)}\n{header}")
         nginx = by_server.get("nginx", {})
@@ -575,6 +605,7 @@ def print_table(summary, order, seconds):
                   f" {'' if handshake else fmt(ratio(s['p99_ms'], nginx.get('p99_ms')), '7.2f'):>7}"
                   f" {'' if handshake else s['errors']:>7} {'' if handshake else s['timeouts']:>8}"
                   f" {'' if handshake else probe_cell(s):>10}"
+                  f" {fmt(s['switches_per_request'], '6.2f'):>6}"
                   f" {s['peak_rss_kb'] / 1024:7.1f}"
                   + ("  " + "; ".join(s["notes"]) if s["notes"] else ""))
 
@@ -636,12 +667,23 @@ def print_targets(summary, stalls):
         check(n7, f"no 40 ms stalls (answers >= {STALL_MS} ms)", stalls.get(("https", tls_stage)),
               lambda v: v == 0, str)
 
+    # Not targets: the same comparisons against nginx with as many workers as
+    # the pool has threads, which pays the same context switches (cs/req).
+    lines = []
+    for key, stage in ((ka5, pool), (close5, pool), (https5, tls_stage), (handshake, tls_stage)):
+        value = ratio(get(key, stage, "per_second"), get(key, "nginx 5w", "per_second"))
+        if value is not None:
+            lines.append(f"  {stage}  {section_title(*key)[:48]:48} {value:17.2f}x")
+    if lines:
+        print(f"\nFor comparison, the same against nginx 5w ({POOL_THREADS} workers, as many as the pool):")
+        print("\n".join(lines))
+
 
 def write_csv(results, path):
     columns = ["section", "mode", "connections", "server", "round", "per_second", "requests",
                "p50_ms", "p99_ms", "max_ms", "connect_errors", "read_errors", "write_errors",
                "status_errors", "timeouts", "probes", "unanswered_probes", "slowest_probe_ms",
-               "peak_rss_kb", "note"]
+               "context_switches", "peak_rss_kb", "note"]
     with open(path, "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(columns)
@@ -655,7 +697,7 @@ def write_csv(results, path):
                              d.get("write_errors", ""), d.get("status_errors", ""),
                              d.get("timeouts", ""), r.probes if d else "",
                              r.unanswered if d else "", fmt(r.probe_ms, ".3f", ""),
-                             r.peak_rss_kb, r.note])
+                             fmt(r.switches, "d", ""), r.peak_rss_kb, r.note])
 
 
 def draw_chart(summary, order):
@@ -727,7 +769,8 @@ def main():
                  for n in http_stages]
         peers.append(Peer("python", [sys.executable, "bench/python_server.py", "--port", "0"]))
         peers.append(nginx_peer("nginx", "nginx.conf", scratch))
-        order = ["nginx", "python"] + [f"stage {n}" for n in stages]  # table order
+        peers.append(nginx_peer("nginx 5w", "nginx.conf", scratch, workers=POOL_THREADS))
+        order = ["nginx", "nginx 5w", "python"] + [f"stage {n}" for n in stages]  # table order
 
         tls_peers = []
         if tls_stages:
@@ -738,8 +781,9 @@ def main():
                                                  "--key", str(KEY)], route=route_for_stage(n),
                                    scheme="https")
                              for n in tls_stages]
-                tls_peers.append(nginx_peer("nginx", "nginx-tls.conf", scratch,
-                                            CERT=CERT.resolve(), KEY=KEY.resolve()))
+                for name, workers in (("nginx", 1), ("nginx 5w", POOL_THREADS)):
+                    tls_peers.append(nginx_peer(name, "nginx-tls.conf", scratch, workers=workers,
+                                                CERT=CERT.resolve(), KEY=KEY.resolve()))
             else:
                 print(f"no {CERT} (make certs): TLS part skipped")
 
@@ -770,7 +814,7 @@ def main():
         print(f"\nStalls: {STALL_CONNECTIONS} new connections one after another, two requests"
               f" on each ({STALL_MS} ms or more is Nagle meeting a delayed ACK)")
         stall_peers = [p for p in peers if p.name in ("nginx", f"stage {TLS_FROM_STAGE - 1}")]
-        stall_peers += tls_peers
+        stall_peers += [p for p in tls_peers if p.name != "nginx 5w"]
         stalls = {(p.scheme, p.name): stall_check(p, scratch) for p in stall_peers}
 
         if tls_peers:
