@@ -70,7 +70,7 @@ void close_gracefully(ClientConnection& connection) {
 void close_after_last_response(ClientConnection& connection) {
     pollfd p{connection.socket.get(), POLLIN, 0};
     const bool unread = !connection.unparsed.empty() ||
-                        (connection.tls && SSL_pending(connection.tls.get()) > 0) ||
+                        (connection.tls && SSL_has_pending(connection.tls.get()) == 1) ||
                         ::poll(&p, 1, 0) != 0;
     if (unread) {
         close_gracefully(connection);
@@ -209,6 +209,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
     const int fd = client.socket.get();
     RequestParser& parser = client.parser;
     char buffer[16 * 1024];
+    bool partial_record = false;  // TLS: OpenSSL holds part of a record and needs the rest
 
     // ANCHOR: handshake
     // A new TLS connection starts with the handshake, here in a worker (an
@@ -305,9 +306,11 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         if (!deadline) {
             deadline = Clock::now() + (parser.started() ? options.request_timeout : options.idle_timeout);
         }
-        // OpenSSL may already hold decrypted bytes (one TLS record carried
-        // two requests): then there is nothing to wait for on the socket.
-        const bool buffered = client.tls && SSL_pending(client.tls.get()) > 0;
+        // OpenSSL may hold bytes that the socket no longer shows: records it
+        // read ahead, or the rest of a record that carried two requests.
+        // Then there is nothing to wait for on the socket, unless OpenSSL
+        // has just said that what it holds is only part of a record.
+        const bool buffered = client.tls && SSL_has_pending(client.tls.get()) == 1 && !partial_record;
         const Waited waited = buffered ? Waited::Ready : wait_for_client(fd, *deadline, stop, options);
         if (waited == Waited::TurnOver) return ServeResult::TurnOver;
         if (waited == Waited::Stopped) return ServeResult::Closed;
@@ -323,6 +326,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             return ServeResult::Closed;
         }
         const std::optional<std::size_t> n = receive_bytes(client, buffer, sizeof buffer);
+        partial_record = !n;
         if (!n) continue;  // TLS: only part of a record so far; wait for the rest
         if (*n == 0) return ServeResult::Closed;  // the client closed (or reset) the connection
         client.unparsed.append(buffer, *n);
