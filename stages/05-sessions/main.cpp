@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "router.hpp"
 #include "routes.hpp"
+#include "socket_io.hpp"
 #include "stop_signal.hpp"
 
 int main(int argc, char** argv) {
@@ -88,6 +89,8 @@ int main(int argc, char** argv) {
             std::string peer;
             const Fd client = accept_client(listener.get(), peer);
             if (!client.valid()) continue;
+            // A client has as long to take each response as to send a request.
+            set_send_timeout(client.get(), options.request_timeout);
             serve_connection(client.get(), peer, handler, stop, options);
         }  // `client` goes out of scope here: its destructor closes the socket
         // ANCHOR_END: accept_loop

@@ -6,6 +6,7 @@
 // real network. These two functions are where that is handled.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string_view>
 
@@ -14,5 +15,9 @@
 std::size_t read_some(int fd, char* buffer, std::size_t capacity);
 
 // Writes every byte, looping over partial writes. Returns false if the peer
-// is gone (the caller just closes); throws on errors that are our bug.
+// is gone or stopped reading (the caller just closes); throws on errors that
+// are our bug.
 bool write_all(int fd, std::string_view bytes);
+
+// Bounds how long one send() may wait for room in the socket's buffer.
+void set_send_timeout(int fd, std::chrono::milliseconds timeout);

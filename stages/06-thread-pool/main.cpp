@@ -19,6 +19,7 @@
 #include "log.hpp"
 #include "router.hpp"
 #include "routes.hpp"
+#include "socket_io.hpp"
 #include "stop_signal.hpp"
 #include "thread_pool.hpp"
 
@@ -114,6 +115,8 @@ int main(int argc, char** argv) {
             ClientConnection client;
             client.socket = accept_client(listener.get(), client.peer);
             if (!client.socket.valid()) continue;
+            // A client has as long to take each response as to send a request.
+            set_send_timeout(client.socket.get(), options.request_timeout);
             if (workers.try_submit(client)) continue;
             if (!refuser.try_submit(client)) log_line(client.peer + " dropped: even the refuser is busy");
         }  // a connection nobody took is destroyed here, closing its socket

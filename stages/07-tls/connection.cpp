@@ -118,7 +118,8 @@ std::string http_date() {
 // Bytes for the client go through TLS when the connection has a session,
 // straight to the socket otherwise. Nothing above this line knows which.
 bool send_bytes(ClientConnection& client, std::string_view bytes) {
-    return client.tls ? tls_write_all(client.tls.get(), bytes) : write_all(client.socket.get(), bytes);
+    return client.tls ? tls_write_all(client.tls.get(), bytes, client.send_timeout)
+                      : write_all(client.socket.get(), bytes);
 }
 
 // Bytes from the client: a count, 0 when it is gone, or nothing yet.

@@ -55,6 +55,9 @@ struct ClientConnection {
     std::optional<std::chrono::steady_clock::time_point> idle_deadline;
     // The TLS handshake is done: requests may follow.
     bool tls_ready = false;
+    // How long the client may take to accept our bytes. A TLS socket is
+    // non-blocking, so SO_SNDTIMEO does not apply: tls_write_all waits itself.
+    std::chrono::milliseconds send_timeout = std::chrono::seconds(10);
 };
 // ANCHOR_END: client_connection
 

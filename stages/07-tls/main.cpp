@@ -21,6 +21,7 @@
 #include "log.hpp"
 #include "router.hpp"
 #include "routes.hpp"
+#include "socket_io.hpp"
 #include "stop_signal.hpp"
 #include "thread_pool.hpp"
 #include "tls.hpp"
@@ -30,11 +31,15 @@ namespace {
 // ANCHOR: accept_connections
 // The main thread only accepts and queues; the workers serve. A connection
 // the pool cannot take goes to `refuser`, if there is one.
-void accept_connections(int listener, ThreadPool& pool, ThreadPool* refuser, const StopSignal& stop) {
+void accept_connections(int listener, ThreadPool& pool, ThreadPool* refuser, const StopSignal& stop,
+                        std::chrono::milliseconds send_timeout) {
     while (wait_readable(listener, -1, stop) == WaitResult::Ready) {
         ClientConnection client;
         client.socket = accept_client(listener, client.peer);
         if (!client.socket.valid()) continue;
+        // A client has as long to take each response as to send a request.
+        set_send_timeout(client.socket.get(), send_timeout);
+        client.send_timeout = send_timeout;  // the same, for TLS's non-blocking writes
         if (pool.try_submit(client)) continue;
         if (refuser == nullptr || !refuser->try_submit(client)) log_line(client.peer + " dropped: too busy");
     }  // a connection nobody took is destroyed here, closing its socket
@@ -171,11 +176,14 @@ int main(int argc, char** argv) {
                 return serve_connection(client, redirect, stop, plain_options) == ServeResult::TurnOver;
             });
             redirect_thread = std::thread(
-                [&] { accept_connections(redirect_listener.get(), redirectors, nullptr, stop); });
+                [&] {
+                    accept_connections(redirect_listener.get(), redirectors, nullptr, stop,
+                                       plain_options.request_timeout);
+                });
         }
         // ANCHOR_END: redirect
 
-        accept_connections(listener.get(), workers, &refuser, stop);
+        accept_connections(listener.get(), workers, &refuser, stop, options.request_timeout);
 
         // SIGINT/SIGTERM: no more connections; the workers finish what they
         // are doing (a request in flight gets its response) and exit.

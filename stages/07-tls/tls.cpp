@@ -17,7 +17,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long a client may take to accept our bytes before we give up on it.
+// How long a handshake may wait for the client to accept our bytes.
 constexpr std::chrono::seconds kWriteTimeout{10};
 
 // The reason of OpenSSL's latest error, "wrong version number", and its
@@ -157,8 +157,8 @@ std::optional<std::size_t> tls_read_some(SSL* tls, char* buffer, std::size_t cap
     return 0;  // close_notify, a reset, or a record that failed to decrypt: the end
 }
 
-bool tls_write_all(SSL* tls, std::string_view bytes) {
-    const auto deadline = Clock::now() + kWriteTimeout;
+bool tls_write_all(SSL* tls, std::string_view bytes, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
     while (!bytes.empty()) {
         ERR_clear_error();
         // After WANT_WRITE, OpenSSL needs the very same buffer again: `bytes`

@@ -63,8 +63,8 @@ HandshakeStep tls_handshake_step(SSL* tls);
 std::optional<std::size_t> tls_read_some(SSL* tls, char* buffer, std::size_t capacity);
 
 // Encrypts and sends every byte; false if the client is gone or does not
-// take the bytes within a few seconds.
-bool tls_write_all(SSL* tls, std::string_view bytes);
+// take them within `timeout`.
+bool tls_write_all(SSL* tls, std::string_view bytes, std::chrono::milliseconds timeout);
 
 // Sends close_notify, TLS's "I am done": without it the client could not
 // tell our end from an attacker cutting the connection (RFC 8446 section 6.1).

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -309,5 +310,31 @@ STAGE_TEST(2, "200 clients that send malformed or truncated requests and vanish 
             else clients[i].close();
         }
     }
+    CHECK(still_answers(server));
+}
+
+// A client that sends requests but never reads the answers: they fill its
+// receive buffer, then the server's send buffer, and then the server's
+// send() waits for room. Without a limit it waits for ever, and holds the
+// whole server (stages 4 and 5) or a worker (stage 6 on). The limit is
+// --request-timeout: a client has as long to take a response as to send a
+// request.
+STAGE_TEST(4, "a client that never reads its responses is dropped after --request-timeout") {
+    TestServer server({"--request-timeout", "1"});
+    Connection greedy = server.connect();
+    if (greedy.tls()) REQUIRE(greedy.finish_handshake());
+    // GET /echo describes the request, headers included: a 4 KiB header
+    // makes every answer over 4 KiB, 16 MiB in all, more than the buffers hold.
+    const std::string request =
+        "GET /echo HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(4096, 'p') + "\r\n\r\n";
+    std::string burst;
+    for (int i = 0; i < 4096; ++i) burst += request;
+    // The send blocks once the server stops reading; it fails, and returns,
+    // when the server drops the connection.
+    auto sending = std::async(std::launch::async, [&] { greedy.send(burst); });
+    const bool dropped = sending.wait_for(std::chrono::seconds(15)) == std::future_status::ready;
+    if (!dropped) ::shutdown(greedy.fd(), SHUT_RDWR);  // unblock the sender before failing
+    sending.wait();
+    CHECK_MESSAGE(dropped, "the server still holds a client that does not read, after 15 s");
     CHECK(still_answers(server));
 }
