@@ -139,10 +139,14 @@ STAGE_TEST(6, "a flood of connections gets only 200s and 503s, never silence or 
 
 STAGE_TEST(6, "idle connections give their worker back after --idle-timeout") {
     TestServer server({"--idle-timeout", "1"});
-    // Five connections that say nothing take all five workers...
+    // Five keep-alive connections that go quiet after one request each take
+    // all five workers...
     std::vector<Connection> idle;
-    for (int i = 0; i < 5; ++i) idle.push_back(server.connect());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (int i = 0; i < 5; ++i) {
+        idle.push_back(server.connect());
+        idle.back().send(get("/hello/idle"));
+        REQUIRE(idle.back().read_response().status == 200);
+    }
     // ...so a sixth client waits, but only until they time out.
     const auto start = Clock::now();
     Exchange ex = server.exchange(get("/hello/patient"));
