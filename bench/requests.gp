@@ -7,6 +7,11 @@
 #     gnuplot -e "servers=N; configurations=M" bench/requests.gp
 
 set terminal pngcairo size 1400,700 font "sans,11"
+# Ten distinct colours, one per server (gnuplot's default cycle has eight,
+# so the ninth bar would repeat the first one's colour).
+array colours[10] = ["#9400d3", "#009e73", "#56b4e9", "#e69f00", "#f0e442", \
+                     "#0072b2", "#e51e10", "#202020", "#cc79a7", "#8b4513"]
+do for [i=1:10] { set linetype i linecolor rgb colours[i] }
 set output "build/bench/requests.png"
 set title "make bench: requests per second on 127.0.0.1, higher is better"
 set datafile missing "NaN"  # a server that did not run in that configuration
