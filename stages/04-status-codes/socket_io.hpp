@@ -3,7 +3,7 @@
 // read() and write() on a socket are allowed to do less than asked: read()
 // returns whatever has arrived so far, write() may accept only part of the
 // buffer. Code that assumes otherwise works on localhost and breaks on a
-// real network. These two functions are where that is handled.
+// real network. read_some and write_all are where that is handled.
 #pragma once
 
 #include <chrono>
