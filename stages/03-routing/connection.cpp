@@ -104,7 +104,8 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
             const auto start = std::chrono::steady_clock::now();
             HttpRequest request = parser.take_request();
             HttpResponse response = handler(request);
-            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
+            const bool client_said_close = !client_wants_keep_alive(request);
+            const bool keep_alive = !client_said_close && !stop.requested();
             if (!keep_alive) {
                 response.headers.add("Connection", "close");
             } else if (request.version == "HTTP/1.0") {
@@ -118,11 +119,8 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
             if (!write_all(client, bytes)) return;
             log_request(peer, request, response.status, bytes.size(), start);
             if (!keep_alive) {
-                if (client_wants_keep_alive(request)) {
-                    close_gracefully(client);  // we are stopping: it may be sending more
-                } else {
-                    close_after_last_response(client, unparsed);
-                }
+                if (client_said_close) close_after_last_response(client, unparsed);
+                else close_gracefully(client);  // we are stopping: it may be sending more
                 return;
             }
             continue;

@@ -179,14 +179,12 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
             HttpRequest request = parser.take_request();
             request.client = peer;
             HttpResponse response = call_handler(handler, request, peer);
-            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
+            const bool client_said_close = !client_wants_keep_alive(request);
+            const bool keep_alive = !client_said_close && !stop.requested();
             if (!send_response(client, peer, request, response, keep_alive, start)) return;
             if (!keep_alive) {
-                if (client_wants_keep_alive(request)) {
-                    close_gracefully(client);  // we are stopping: it may be sending more
-                } else {
-                    close_after_last_response(client, unparsed);
-                }
+                if (client_said_close) close_after_last_response(client, unparsed);
+                else close_gracefully(client);  // we are stopping: it may be sending more
                 return;
             }
             continue_sent = false;

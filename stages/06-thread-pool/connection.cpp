@@ -198,14 +198,12 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             HttpRequest request = parser.take_request();
             request.client = client.peer;
             HttpResponse response = call_handler(handler, request, client.peer);
-            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
+            const bool client_said_close = !client_wants_keep_alive(request);
+            const bool keep_alive = !client_said_close && !stop.requested();
             if (!send_response(fd, client.peer, request, response, keep_alive, start)) return ServeResult::Closed;
             if (!keep_alive) {
-                if (client_wants_keep_alive(request)) {
-                    close_gracefully(fd);  // we are stopping: it may be sending more
-                } else {
-                    close_after_last_response(fd, client.unparsed);
-                }
+                if (client_said_close) close_after_last_response(fd, client.unparsed);
+                else close_gracefully(fd);  // we are stopping: it may be sending more
                 return ServeResult::Closed;
             }
             client.continue_sent = false;

@@ -270,14 +270,12 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             HttpRequest request = parser.take_request();
             request.client = client.peer;
             HttpResponse response = call_handler(handler, request, client.peer);
-            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
+            const bool client_said_close = !client_wants_keep_alive(request);
+            const bool keep_alive = !client_said_close && !stop.requested();
             if (!send_response(client, request, response, keep_alive, start)) return ServeResult::Closed;
             if (!keep_alive) {
-                if (client_wants_keep_alive(request)) {
-                    close_gracefully(client);  // we are stopping: it may be sending more
-                } else {
-                    close_after_last_response(client);
-                }
+                if (client_said_close) close_after_last_response(client);
+                else close_gracefully(client);  // we are stopping: it may be sending more
                 return ServeResult::Closed;
             }
             client.continue_sent = false;
