@@ -22,12 +22,13 @@ threads). It uses whatever stages exist in stages/NN-name:
      (`openssl s_time -new`) against nginx with the same certificate.
 
 It prints a table (requests/s, p50 and p99 latency, wrk's errors and
-timeouts, the server's context switches per request and peak RSS, ratios
+timeouts, the server's CPU time and context switches per request and its
+peak RSS, ratios
 to nginx), and writes
 build/bench/results.csv and the chart build/bench/requests.png (gnuplot).
 
 Every server is started fresh for each run, so its peak RSS (VmHWM in
-/proc/PID/status) and its context switches (from wait4's rusage, all its
+/proc/PID/status), CPU time and context switches (from wait4's rusage, all its
 threads and child processes) belong to that run alone, and stopped after
 it; all of them are stopped on Ctrl-C or on an error too.
 
@@ -111,6 +112,7 @@ class Server:
                                             stderr=subprocess.DEVNULL)  # one log line per request
         self.killed = False  # set by stop() if SIGTERM was not enough
         self.switches = None  # context switches over its life, known once stopped
+        self.cpu_seconds = None  # user + system CPU time over its life, likewise
         RUNNING.append(self)
         self.url = self._wait_until_ready(peer)
 
@@ -143,8 +145,9 @@ class Server:
 
     def stop(self):
         """SIGTERM, as SPEC section 4 asks servers to handle; SIGKILL after 5 s.
-        Reaps the server with wait4, whose rusage counts the context switches
-        of all its threads and of the children it reaped (nginx's workers)."""
+        Reaps the server with wait4, whose rusage counts the CPU time and the
+        context switches of all its threads and of the children it reaped
+        (nginx's workers)."""
         if self.process.poll() is None:
             self.process.terminate()
             deadline = time.monotonic() + 5
@@ -153,6 +156,7 @@ class Server:
                 if pid:
                     self.process.returncode = os.waitstatus_to_exitcode(status)
                     self.switches = usage.ru_nvcsw + usage.ru_nivcsw
+                    self.cpu_seconds = usage.ru_utime + usage.ru_stime
                     break
                 time.sleep(0.01)
             else:
@@ -245,6 +249,7 @@ class Result:
     unanswered: int = 0        # how many got no answer within PROBE_TIMEOUT,
     probe_ms: float = None     # and the slowest answer among the others
     switches: int = None       # the server's context switches during its life
+    cpu_seconds: float = None  # the server's CPU time (user + system) during its life
     peak_rss_kb: int = 0
     note: str = ""
     detail: dict = field(default_factory=dict)
@@ -340,7 +345,7 @@ def measure_wrk(peer, scratch, section, mode, connections, round_, seconds):
             result.note = f"exited during the run (code {server.process.returncode})"
     finally:
         server.stop()
-    result.switches = server.switches
+    result.switches, result.cpu_seconds = server.switches, server.cpu_seconds
     if server.killed:
         result.note = "ignored SIGTERM for 5 s: killed"
     return result
@@ -365,7 +370,7 @@ def measure_handshakes(peer, scratch, round_, seconds):
         result.peak_rss_kb = server.peak_rss_kb()
     finally:
         server.stop()
-    result.switches = server.switches
+    result.switches, result.cpu_seconds = server.switches, server.cpu_seconds
     return result
 
 
@@ -540,19 +545,25 @@ def summarize(results):
                 "unanswered": sum(r.unanswered for r in runs),
                 "probe_ms": max((r.probe_ms for r in runs if r.probe_ms is not None), default=None),
                 "peak_rss_kb": max(r.peak_rss_kb for r in runs),
-                "switches_per_request": switches_per_request(runs),
+                "switches_per_request": per_request(runs, "switches"),
+                "cpu_us_per_request": scaled(per_request(runs, "cpu_seconds"), 1e6),
                 "notes": sorted({r.note for r in runs if r.note}),
             }
     return summary
 
 
-def switches_per_request(runs):
-    """Context switches of the server per request answered, over all runs
-    (None when a run could not count them: a server killed, not reaped)."""
-    if any(r.switches is None for r in runs):
+def per_request(runs, what):
+    """The server's context switches or CPU seconds per request answered,
+    over all runs (None when a run could not count them: a server killed,
+    not reaped)."""
+    if any(getattr(r, what) is None for r in runs):
         return None
     requests = sum(r.requests for r in runs)
-    return sum(r.switches for r in runs) / requests if requests else None
+    return sum(getattr(r, what) for r in runs) / requests if requests else None
+
+
+def scaled(value, factor):
+    return None if value is None else value * factor
 
 
 def probe_cell(s):
@@ -585,12 +596,13 @@ def print_table(summary, order, seconds):
           "errors and timeouts: wrk's, summed over the runs;"
           f" new conn: slowest answer to a fresh connection opened every {PROBE_EVERY} s\n"
           f"during the runs, or 'N/M lost': N of M got no answer within {PROBE_TIMEOUT:.0f} s;"
-          " cs/req: the server's context switches per request (its threads and child\n"
-          "processes, from wait4's rusage); RSS: the server's peak resident memory (VmHWM)."
+          " CPU us/req and cs/req: the server's CPU time (user + system) and context\n"
+          "switches per request (its threads and child processes, from wait4's rusage);"
+          " RSS: the server's peak resident memory (VmHWM)."
           f" nginx 5w: nginx with {POOL_THREADS} worker processes.")
     header = (f"  {'server':9} {'per s':>9} {'(runs)':>19} {'x nginx':>7}"
               f" {'p50 ms':>7} {'p99 ms':>7} {'x nginx':>7} {'errors':>7} {'timeouts':>8}"
-              f" {'new conn':>10} {'cs/req':>6} {'RSS MB':>7}")
+              f" {'new conn':>10} {'CPU us/req':>10} {'cs/req':>6} {'RSS MB':>7}")
     for key, by_server in summary.items():
         print(f"\n{section_title(*key)}\n{header}")
         nginx = by_server.get("nginx", {})
@@ -605,6 +617,7 @@ def print_table(summary, order, seconds):
                   f" {'' if handshake else fmt(ratio(s['p99_ms'], nginx.get('p99_ms')), '7.2f'):>7}"
                   f" {'' if handshake else s['errors']:>7} {'' if handshake else s['timeouts']:>8}"
                   f" {'' if handshake else probe_cell(s):>10}"
+                  f" {fmt(s['cpu_us_per_request'], '10.1f'):>10}"
                   f" {fmt(s['switches_per_request'], '6.2f'):>6}"
                   f" {s['peak_rss_kb'] / 1024:7.1f}"
                   + ("  " + "; ".join(s["notes"]) if s["notes"] else ""))
@@ -671,10 +684,13 @@ def print_targets(summary, stalls):
         check(n7, f"no 40 ms stalls (answers >= {STALL_MS} ms)", stalls.get(("https", tls_stage)),
               lambda v: v == 0, str)
     if any("5 conns" in label and "close" not in label for label in missed):
-        print("  (keep-alive at 5 connections: each busy connection has a worker that sleeps and wakes"
-              " once per\n   request, cs/req about 1; one nginx worker serves them all from one epoll"
-              " loop. bench/README.md,\n   \"Why nginx with one worker stays ahead\", has the"
-              " measurements.)")
+        cost = lambda key, server: (f"{fmt(get(key, server, 'cpu_us_per_request'), '.1f')} us of CPU"
+                                    f" and {fmt(get(key, server, 'switches_per_request'), '.2f')}"
+                                    " context switches")
+        print(f"  (keep-alive at 5 connections: per request, {pool} spends {cost(ka5, pool)},"
+              f" nginx {cost(ka5, 'nginx')}.\n   Each busy connection has a worker that sleeps and"
+              " wakes once per request; one nginx worker\n   serves them all from one epoll loop."
+              " bench/README.md, \"Why nginx with one worker stays ahead\".)")
 
     # Not targets: the same comparisons against nginx with as many workers as
     # the pool has threads, which pays the same context switches (cs/req).
@@ -692,7 +708,7 @@ def write_csv(results, path):
     columns = ["section", "mode", "connections", "server", "round", "per_second", "requests",
                "p50_ms", "p99_ms", "max_ms", "connect_errors", "read_errors", "write_errors",
                "status_errors", "timeouts", "probes", "unanswered_probes", "slowest_probe_ms",
-               "context_switches", "peak_rss_kb", "note"]
+               "context_switches", "cpu_seconds", "peak_rss_kb", "note"]
     with open(path, "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(columns)
@@ -706,7 +722,8 @@ def write_csv(results, path):
                              d.get("write_errors", ""), d.get("status_errors", ""),
                              d.get("timeouts", ""), r.probes if d else "",
                              r.unanswered if d else "", fmt(r.probe_ms, ".3f", ""),
-                             fmt(r.switches, "d", ""), r.peak_rss_kb, r.note])
+                             fmt(r.switches, "d", ""), fmt(r.cpu_seconds, ".3f", ""),
+                             r.peak_rss_kb, r.note])
 
 
 def draw_chart(summary, order):
