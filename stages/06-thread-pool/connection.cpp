@@ -62,10 +62,15 @@ void close_gracefully(int client) {
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
 // If no byte of it is unread, here or on the way, close() is safe at once
 // and frees the connection a round trip sooner; nginx decides the same way.
-// Anything unread, and we take the careful way after all.
+// To look without waiting or taking, recv() with MSG_DONTWAIT | MSG_PEEK
+// (recv(2)): -1 with EAGAIN, nothing has come; 0, the client has closed
+// too, often the case by now; a byte, something unread, and we take the
+// careful way after all.
 void close_after_last_response(int client, const std::string& unparsed) {
-    pollfd p{client, POLLIN, 0};
-    if (!unparsed.empty() || ::poll(&p, 1, 0) != 0) close_gracefully(client);
+    char byte = 0;
+    if (!unparsed.empty() || ::recv(client, &byte, 1, MSG_DONTWAIT | MSG_PEEK) > 0) {
+        close_gracefully(client);
+    }
 }  // otherwise the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
 

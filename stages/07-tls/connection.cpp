@@ -66,12 +66,16 @@ void close_gracefully(ClientConnection& connection) {
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
 // If no byte of it is unread, here or on the way, close() is safe at once
 // and frees the connection a round trip sooner; nginx decides the same way.
-// Anything unread, and we take the careful way after all.
+// To look without waiting or taking, recv() with MSG_DONTWAIT | MSG_PEEK
+// (recv(2)): -1 with EAGAIN, nothing has come; 0, the client has closed
+// too, often the case by now; a byte, something unread, and we take the
+// careful way after all.
 void close_after_last_response(ClientConnection& connection) {
-    pollfd p{connection.socket.get(), POLLIN, 0};
-    const bool unread = !connection.unparsed.empty() ||
-                        (connection.tls && SSL_has_pending(connection.tls.get()) == 1) ||
-                        ::poll(&p, 1, 0) != 0;
+    char byte = 0;
+    const bool unread =
+        !connection.unparsed.empty() ||
+        (connection.tls && SSL_has_pending(connection.tls.get()) == 1) ||
+        ::recv(connection.socket.get(), &byte, 1, MSG_DONTWAIT | MSG_PEEK) > 0;
     if (unread) {
         close_gracefully(connection);
     } else if (connection.tls) {
