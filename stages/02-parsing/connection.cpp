@@ -56,15 +56,13 @@ void close_gracefully(int client) {
 // ANCHOR: close_after_last_response
 // After the client's own "Connection: close" there is usually nothing to
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If no byte of it is unread, here or on the way, close() is safe at once
-// and frees the connection a round trip sooner; nginx decides the same way.
-// To look without waiting or taking, recv() with MSG_DONTWAIT | MSG_PEEK
-// (recv(2)): -1 with EAGAIN, nothing has come; 0, the client has closed
-// too, often the case by now; a byte, something unread, and we take the
-// careful way after all.
+// If none of its bytes is unread, close() is safe at once and frees the
+// connection a round trip sooner (nginx does the same). recv() with
+// MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
+// client has closed too; a byte, something unread: the careful way then.
 void close_after_last_response(int client, const std::string& unparsed) {
     char byte = 0;
-    if (!unparsed.empty() || ::recv(client, &byte, 1, MSG_DONTWAIT | MSG_PEEK) > 0) {
+    if (!unparsed.empty() || ::recv(client, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
         close_gracefully(client);
     }
 }  // otherwise the socket's Fd closes it
