@@ -25,7 +25,8 @@ It prints a table (requests/s, p50 and p99 latency, wrk's errors and
 timeouts, the server's CPU time and context switches per request and its
 peak RSS, ratios
 to nginx), and writes
-build/bench/results.csv and the chart build/bench/requests.png (gnuplot).
+build/bench/results.csv, the same table in Markdown for the README
+(build/bench/results.md) and the chart build/bench/requests.png (gnuplot).
 
 Every server is started fresh for each run, so its peak RSS (VmHWM in
 /proc/PID/status), CPU time and context switches (from wait4's rusage, all its
@@ -704,6 +705,29 @@ def print_targets(summary, stalls):
         print("\n".join(lines))
 
 
+def write_markdown(summary, order, path):
+    """The table again in Markdown, as the README's Performance section shows it."""
+    lines = ["| configuration | server | requests/s | x nginx | p50 / p99 ms | errors / timeouts"
+             " | new conn ms | CPU us/req | cs/req | peak RSS MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, by_server in summary.items():
+        nginx = by_server.get("nginx", {})
+        title = section_title(*key).replace("Connection: close", "`Connection: close`")
+        title = title.replace(" (openssl s_time -new, 1 client)", " (`openssl s_time -new`)")
+        for i, server in enumerate(sorted(by_server, key=order.index)):
+            s = by_server[server]
+            wrk = key[0] != "handshake"
+            cells = [title if i == 0 else "", server, f"{s['per_second']:,.0f}",
+                     fmt(ratio(s["per_second"], nginx.get("per_second")), ".2f"),
+                     f"{fmt(s['p50_ms'], '.2f')} / {fmt(s['p99_ms'], '.2f')}" if wrk else "",
+                     f"{s['errors']} / {s['timeouts']}" if wrk else "",
+                     probe_cell(s) if wrk else "",
+                     fmt(s["cpu_us_per_request"], ".1f"), fmt(s["switches_per_request"], ".2f"),
+                     f"{s['peak_rss_kb'] / 1024:.1f}"]
+            lines.append("| " + " | ".join(cells) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
 def write_csv(results, path):
     columns = ["section", "mode", "connections", "server", "round", "per_second", "requests",
                "p50_ms", "p99_ms", "max_ms", "connect_errors", "read_errors", "write_errors",
@@ -853,7 +877,8 @@ def main():
         print_table(summary, order, args.seconds)
         print_targets(summary, stalls)
         write_csv(results, OUT / "results.csv")
-        print(f"\nWrote {OUT}/results.csv", end="")
+        write_markdown(summary, order, OUT / "results.md")
+        print(f"\nWrote {OUT}/results.csv, {OUT}/results.md", end="")
         if draw_chart(summary, order):
             print(f" and {OUT}/requests.png", end="")
         print()
