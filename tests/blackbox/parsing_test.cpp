@@ -235,6 +235,23 @@ STAGE_TEST(2, "a request pipelined after 'Connection: close' is not answered") {
     CHECK(ex.received.find("n=2") == std::string::npos);
 }
 
+// The server closes at once when the client has closed its side first, and
+// must still deliver every byte of the response before its FIN.
+STAGE_TEST(2, "a client that says 'Connection: close' and closes its side at once gets the whole response") {
+    TestServer server;
+    for (int round = 0; round < 20; ++round) {
+        Connection client = server.connect();
+        client.send("GET /echo?n=" + std::to_string(round) +
+                    " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        client.shutdown_write();
+        const Response response = client.read_response();
+        INFO("round " << round << ", received: " << escape_bytes(client.received()));
+        REQUIRE(response.status == 200);
+        CHECK(shows(response, "query: n=" + std::to_string(round)));
+        CHECK(client.closed_by_server());
+    }
+}
+
 STAGE_TEST(2, "HTTP/1.0 closes after the response by default") {
     TestServer server;
     for (const Exchange& ex : server.exchange_every_way("GET /echo HTTP/1.0\r\n\r\n")) {
