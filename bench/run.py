@@ -777,12 +777,29 @@ def draw_chart(summary, order):
 
 # ---------------------------------------------------------------------------
 
-def warn_if_busy():
-    """Other programs busy on the CPUs make every number noisy: say so."""
-    load = float(Path("/proc/loadavg").read_text().split()[0])
-    if load > 0.5 * os.cpu_count():
-        print(f"note: the machine is busy (load {load:.1f} on {os.cpu_count()} cores):"
-              " expect noisy numbers, and compare the two runs of each configuration")
+def cpu_times():
+    """(idle, steal, total) clock ticks of all CPUs since boot, from the
+    first line of /proc/stat: user nice system idle iowait irq softirq steal."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    return ticks[3] + ticks[4], ticks[7], sum(ticks)
+
+
+def warn_if_busy(seconds=1.0):
+    """Other programs busy on the CPUs make every number noisy: say so.
+
+    Measured over the next second, not with the load average, which still
+    remembers the compiler that `make bench` ran a moment ago. "Stolen" is
+    time a virtual machine's CPUs were ready to run but the host ran
+    someone else: neighbours we cannot see, and cannot stop."""
+    idle, steal, total = cpu_times()
+    time.sleep(seconds)
+    idle2, steal2, total2 = cpu_times()
+    elapsed = max(total2 - total, 1)
+    busy, stolen = 1 - (idle2 - idle) / elapsed, (steal2 - steal) / elapsed
+    if busy > 0.25 or stolen > 0.05:
+        print(f"note: the machine is busy ({busy:.0%} of its {os.cpu_count()} cores in use,"
+              f" {stolen:.0%} stolen by the host) before the first run: expect noisy numbers,"
+              " and compare the two runs of each configuration")
 
 
 def discover_stages():
