@@ -23,15 +23,14 @@ threads). It uses whatever stages exist in stages/NN-name:
 
 It prints a table (requests/s, p50 and p99 latency, wrk's errors and
 timeouts, the server's CPU time and context switches per request and its
-peak RSS, ratios
-to nginx), and writes
-build/bench/results.csv, the same table in Markdown for the README
-(build/bench/results.md) and the chart build/bench/requests.png (gnuplot).
+peak RSS, ratios to nginx), and writes build/bench/results.csv, the same
+table in Markdown for the README (build/bench/results.md) and the chart
+build/bench/requests.png (gnuplot).
 
 Every server is started fresh for each run, so its peak RSS (VmHWM in
-/proc/PID/status), CPU time and context switches (from wait4's rusage, all its
-threads and child processes) belong to that run alone, and stopped after
-it; all of them are stopped on Ctrl-C or on an error too.
+/proc/PID/status), CPU time and context switches (from wait4's rusage, all
+its threads and child processes) belong to that run alone, and stopped
+after it; all of them are stopped on Ctrl-C or on an error too.
 
 Usage: python3 bench/run.py [--seconds N]    (make bench runs it)
 """
@@ -688,10 +687,10 @@ def print_targets(summary, stalls):
         cost = lambda key, server: (f"{fmt(get(key, server, 'cpu_us_per_request'), '.1f')} us of CPU"
                                     f" and {fmt(get(key, server, 'switches_per_request'), '.2f')}"
                                     " context switches")
-        print(f"  (keep-alive at 5 connections: per request, {pool} spends {cost(ka5, pool)},"
-              f" nginx {cost(ka5, 'nginx')}.\n   Each busy connection has a worker that sleeps and"
-              " wakes once per request; one nginx worker\n   serves them all from one epoll loop."
-              " bench/README.md, \"Why nginx with one worker stays ahead\".)")
+        print(f"  (keep-alive at 5 connections: per request, {pool} spends {cost(ka5, pool)},\n"
+              f"   nginx {cost(ka5, 'nginx')}. Each busy connection has a worker that"
+              " sleeps and wakes\n   once per request; one nginx worker serves them all from one"
+              " epoll loop. bench/README.md,\n   \"Why nginx with one worker stays ahead\".)")
 
     # Not targets: the same comparisons against nginx with as many workers as
     # the pool has threads, which pays the same context switches (cs/req).
