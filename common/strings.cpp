@@ -19,8 +19,13 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-std::string_view trim_ows(std::string_view text) {
+std::string_view trim_leading_ows(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    return text;
+}
+
+std::string_view trim_ows(std::string_view text) {
+    text = trim_leading_ows(text);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
     return text;
 }

@@ -20,6 +20,8 @@ bool iequals(std::string_view a, std::string_view b);
 
 // Removes leading and trailing SP and HTAB ("optional whitespace", RFC 9110 5.6.3).
 std::string_view trim_ows(std::string_view text);
+// Removes leading SP and HTAB only: "  a b " -> "a b ".
+std::string_view trim_leading_ows(std::string_view text);
 
 // Splits on every occurrence of `separator`; "a,,b" gives {"a", "", "b"}.
 std::vector<std::string_view> split(std::string_view text, char separator);

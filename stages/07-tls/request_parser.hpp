@@ -36,8 +36,6 @@ class RequestParser {
 public:
     explicit RequestParser(ParserLimits limits = {}) : limits_(limits) {}
 
-    // Consumes bytes from `data` until the request is complete or broken;
-    // returns how many bytes it used.
     std::size_t feed(std::string_view data);
 
     bool complete() const { return state_ == State::Complete; }
@@ -78,7 +76,6 @@ private:
     void parse_header_line(std::string_view line, bool trailer);
     void finish_head();
     void parse_chunk_size(std::string_view line);
-    bool count_header_bytes(std::string_view line, bool had_cr);
     void fail(std::string reason, int status = 400);
 
     ParserLimits limits_;
