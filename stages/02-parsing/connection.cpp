@@ -97,7 +97,10 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
             // starts, so the only safe thing is to answer and close.
             HttpResponse response = HttpResponse::text(400, "Bad Request: " + parser.error() + "\n");
             response.headers.add("Connection", "close");
-            write_all(client, response.serialize());
+            std::string bytes = response.serialize();
+            // To HEAD, the same head without the body (RFC 9110 section 9.3.2).
+            if (parser.request().method == "HEAD") bytes.resize(bytes.size() - response.body.size());
+            write_all(client, bytes);
             log_line(peer + " 400 " + parser.error());
             close_gracefully(client);
             return;

@@ -47,6 +47,8 @@ public:
 
     // Hands over the complete request and gets ready for the next one.
     HttpRequest take_request();
+    // The request so far; after a failure, what was parsed before it.
+    const HttpRequest& request() const { return request_; }
 
 private:
     enum class State {

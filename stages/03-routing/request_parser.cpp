@@ -179,6 +179,7 @@ void RequestParser::parse_request_line(std::string_view line) {
     const std::string_view version = line.substr(second + 1);
 
     if (!is_token(method)) return fail("bad method");
+    request_.method = method;  // kept even if the line fails: an error answer to HEAD has no body
     if (!is_target(target)) return fail("bad request target");
     // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 section 2.3)
     if (version.size() != 8 || !version.starts_with("HTTP/") || version[6] != '.' ||
@@ -203,7 +204,6 @@ void RequestParser::parse_request_line(std::string_view line) {
         return fail("bad request target");  // authority-form is for CONNECT, which we do not do
     }
 
-    request_.method = method;
     request_.target = target;
     request_.version = version;
     const std::size_t question = path_and_query.find('?');

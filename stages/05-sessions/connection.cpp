@@ -170,9 +170,10 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
 
         if (parser.failed()) {
             // After a malformed request we cannot know where the next one
-            // starts, so the only safe thing is to answer and close.
+            // starts, so the only safe thing is to answer and close. What was
+            // parsed goes along: the answer to a HEAD has no body either.
             HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
-            send_response(client, peer, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+            send_response(client, peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
             close_gracefully(client);
             return;
         }
@@ -213,7 +214,7 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
         if (waited == WaitResult::TimedOut) {
             if (parser.started()) {
                 HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
-                send_response(client, peer, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+                send_response(client, peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
                 close_gracefully(client);
             }
             // A connection that sent nothing has no request to answer: we

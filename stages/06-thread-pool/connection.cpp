@@ -189,9 +189,10 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 
         if (parser.failed()) {
             // After a malformed request we cannot know where the next one
-            // starts, so the only safe thing is to answer and close.
+            // starts, so the only safe thing is to answer and close. What was
+            // parsed goes along: the answer to a HEAD has no body either.
             HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
-            send_response(fd, client.peer, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+            send_response(fd, client.peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
             close_gracefully(fd);
             return ServeResult::Closed;
         }
@@ -242,7 +243,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         if (waited == Waited::TimedOut) {
             if (parser.started()) {
                 HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
-                send_response(fd, client.peer, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+                send_response(fd, client.peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
                 close_gracefully(fd);
             }
             // A connection that sent nothing has no request to answer: we

@@ -361,6 +361,25 @@ STAGE_TEST(2, "a Content-Length hidden behind a bare LF is refused: no smuggled 
     check_still_serving(server);
 }
 
+// A response to HEAD has the headers a GET would get, Content-Length
+// included, and no content (RFC 9110 section 9.3.2), errors too. The parser
+// has read the request line before it finds the missing Host.
+STAGE_TEST(2, "a 400 to HEAD keeps its headers and has no body") {
+    TestServer server;
+    for (const char* bytes : {"HEAD /echo HTTP/1.1\r\n\r\n", "HEAD /echo HTTP/1.1\r\nHost: x\r\nX-A 1\r\n\r\n",
+                              "HEAD /echo HTTP/1.1\r\nHost: x\nX: y\r\n\r\n"}) {
+        for (const Exchange& ex : server.exchange_every_way(bytes, 1, /*head_request=*/true)) {
+            INFO(ex);
+            CHECK(ex.response().status == 400);
+            CHECK(std::stoul(ex.response().header("Content-Length")) > 0);  // what a GET would get
+            CHECK(says_close(ex.response()));
+            CHECK(ex.received.ends_with("\r\n\r\n"));  // the head, and nothing after it
+            CHECK(ex.closed);
+        }
+    }
+    check_still_serving(server);
+}
+
 STAGE_TEST(2, "HTTP/1.1 without exactly one valid Host gets 400") {
     TestServer server;
     const std::vector<Malformed> cases = {

@@ -187,6 +187,28 @@ STAGE_TEST(4, "a request that stops arriving is 408 after --request-timeout, and
     }
 }
 
+// RFC 9110 section 9.3.2: the answer to HEAD is the answer to GET without
+// its content, errors included. The method is known once the request line
+// names it, so each of these fails after that.
+STAGE_TEST(4, "an error answer to HEAD has the headers of the GET one and no body: 505, 413, 501, 417, 408") {
+    TestServer server({"--request-timeout", "1"});
+    for (const std::string head : {"HTTP/1.2\r\nHost: x\r\n\r\n",
+                                   "HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n",
+                                   "HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                                   "HTTP/1.1\r\nHost: x\r\nExpect: a-pony\r\n\r\n",
+                                   "HTTP/1.1\r\nHost: x\r\n"}) {  // and then nothing: 408
+        const Exchange get = server.exchange("GET /hello/x " + head);
+        const Exchange ex = server.exchange("HEAD /hello/x " + head, 1, /*head_request=*/true);
+        INFO(get);
+        INFO(ex);
+        CHECK(ex.response().status >= 400);
+        CHECK(ex.response().status == get.response().status);
+        CHECK(ex.response().header("Content-Length") == std::to_string(get.response().body.size()));
+        CHECK(ex.received.ends_with("\r\n\r\n"));  // the head, and nothing after it
+        CHECK(ex.closed);
+    }
+}
+
 // Stage 6 gives idle connections their own, separate timeout.
 STAGE_RANGE_TEST(4, 5, "a connection that never sends a byte is closed quietly after the timeout") {
     TestServer server({"--request-timeout", "1"});

@@ -7,7 +7,7 @@
 // because TCP may deliver it that way, and the answer must not change.
 //
 // Only the parser's public API is used (feed, complete, failed, error,
-// take_request, started), so these tests hold for every later stage too.
+// take_request, started, request), so these tests hold for every later stage too.
 // Refusals are checked loosely: failed(), and a word the reason mentions,
 // not an exact message or status code (stage 4 maps them to 4xx/5xx codes).
 #include <doctest/doctest.h>
@@ -570,6 +570,31 @@ TEST_CASE("a Content-Length hidden behind a bare LF is refused, not obeyed") {
     CHECK_FALSE(parser.complete());
     CHECK(mentions(parser.error(), "bare LF"));
     CHECK(mentions(parser.error(), "CRLF"));  // and says what to send instead
+}
+
+TEST_CASE("after a failure, request() still has what was parsed before it") {
+    // The connection answers HEAD without a body even when the request
+    // failed after its request line (RFC 9110 section 9.3.2).
+    RequestParser parser;
+    parser.feed("HEAD /page?x=1 HTTP/1.1\r\n\r\n");
+    REQUIRE(parser.failed());
+    CHECK(mentions(parser.error(), "Host"));
+    CHECK(parser.request().method == "HEAD");
+    CHECK(parser.request().target == "/page?x=1");
+    CHECK(parser.request().version == "HTTP/1.1");
+
+    // The method counts from the moment it is read, even if the rest of the
+    // request line fails.
+    RequestParser bad_target;
+    bad_target.feed("HEAD /a#b HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(bad_target.failed());
+    CHECK(bad_target.request().method == "HEAD");
+
+    // A request line that cannot be split has no method to go on.
+    RequestParser bad_line;
+    bad_line.feed("HEAD /a b HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(bad_line.failed());
+    CHECK(bad_line.request().method == "");
 }
 
 TEST_CASE("trailer fields are checked but not merged into the headers") {
