@@ -132,7 +132,7 @@ help:
 	@echo "  make testN           build stage N and run its tests (and every earlier stage's that still hold)"
 	@echo "  make test            install what is missing, build every stage, run every stage's tests"
 	@echo "  make run [STAGE=N]   build and run a stage (default: the last, $(LAST_STAGE)); ARGS=... adds flags"
-	@echo "  make diff N=k        what stage k adds to stage k-1: the lesson"
+	@echo "  make diff N=k        what stage k adds to stage k-1: the lesson (README=1 adds its README)"
 	@echo "  make start N=k       learner mode: copy stage k-1 to workspace/ to write stage k yourself"
 	@echo "  make check N=k       build workspace/ stage k and run stage k's black-box tests against it"
 	@echo "  make certs           make a self-signed certificate for localhost in build/certs/ (if none)"
@@ -169,11 +169,13 @@ run: deps
 	@$(if $(call certs_of,$(STAGE)),echo "try: curl --cacert $(CERT) https://127.0.0.1:4443/hello/you  (or open https://localhost:4443/ once your browser trusts $(CERT))")
 	$(BUILD)/stage$(STAGE)/server $(ARGS)
 
-# diff N=k: the lesson of stage k, as the changes from stage k-1.
+# diff N=k: the lesson of stage k, as the changes from stage k-1, in the
+# lesson's order (scripts/stage-diff.sh says which). README=1 adds the new
+# stage's README at the end.
 diff:
 	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
 	  { echo "usage: make diff N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
-	@scripts/stage-diff.sh $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N))
+	@scripts/stage-diff.sh $(if $(README),--readme) $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N))
 
 # ---------------------------------------------------------------------------
 # Learner mode: write stage k yourself in workspace/, starting from stage k-1,
