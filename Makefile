@@ -15,7 +15,7 @@ LAST_STAGE := $(lastword $(STAGES))
 stage_dir = $(firstword $(foreach d,$(STAGE_DIRS),$(if $(filter $(1),$(call stage_number,$(d))),$(d))))
 
 # ---------------------------------------------------------------------------
-# Compiler and flags (SPEC section 3). SAN=address,undefined or SAN=thread
+# Compiler and flags (docs/course.md section 3.2). SAN=address,undefined or SAN=thread
 # builds everything into its own folder with that sanitizer.
 CXX ?= g++
 ifeq ($(origin CXX),default)

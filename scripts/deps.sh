@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that what the course needs is installed (SPEC section 6) and, where
+# Checks that what the course needs is installed (docs/course.md section 7) and, where
 # something is missing, installs it with apt-get (as root, or through sudo)
 # or says the exact command to run. Nothing is vendored.
 #
