@@ -15,8 +15,8 @@ LAST_STAGE := $(lastword $(STAGES))
 stage_dir = $(firstword $(foreach d,$(STAGE_DIRS),$(if $(filter $(1),$(call stage_number,$(d))),$(d))))
 
 # ---------------------------------------------------------------------------
-# Compiler and flags (docs/course.md section 3.2). SAN=address,undefined or SAN=thread
-# builds everything into its own folder with that sanitizer.
+# Compiler and flags (docs/course.md section 3.2). SAN=address,undefined or
+# SAN=thread builds everything into its own folder with that sanitizer.
 CXX ?= g++
 ifeq ($(origin CXX),default)
 CXX := g++
@@ -29,13 +29,11 @@ ifeq ($(SAN),)
 BUILD := build
 else
 BUILD := build/san-$(subst $(comma),-,$(SAN))
-# Under their instrumentation optimizing is slow to compile (UBSan makes the
-# doctest files three times slower to build at -O2). ASan and UBSan run at
-# -O0: the tree compiles more than twice as fast as at -O1, and the tests
-# mostly wait on sockets, so the whole run is shorter (measured: 208 s to
-# build and 323 s to test, against 490 s and 275 s at -O1). ThreadSanitizer's tests
-# race threads against each other and stay at -O1, as its documentation
-# suggests for speed.
+# Optimizing instrumented code is slow to compile, and the tests spend
+# their time waiting on sockets, not computing: ASan and UBSan build at -O0,
+# which makes the whole build-and-test run shorter. ThreadSanitizer's tests
+# race threads against each other, which unoptimized code does too slowly,
+# so it keeps -O1, as its documentation suggests.
 SAN_OPTIMIZE := $(if $(filter thread,$(subst $(comma), ,$(SAN))),-O1,-O0)
 CXXFLAGS := $(filter-out -O2,$(CXXFLAGS)) $(SAN_OPTIMIZE)
 CXXFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
