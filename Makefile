@@ -140,7 +140,10 @@ help:
 	@echo "  make bench           load-test the stages beside Python and nginx (~4 min): table, build/bench/"
 	@echo "  make clean           remove build/"
 	@echo
-	@echo "Options: SAN=address,undefined or SAN=thread builds and tests under sanitizers."
+	@echo "Options:"
+	@echo "  SAN=address,undefined or SAN=thread   build and test under sanitizers"
+	@echo "  TEST_ARGS='-tc=\"*HEAD*\"'              (testN, check) only the tests whose names match; any doctest option"
+	@echo "  SERVER_ARGS='--threads 2'             (testN, check) flags for every server the black-box tests start"
 
 deps:
 	@scripts/deps.sh
@@ -154,8 +157,14 @@ certs:
 
 $(foreach n,$(STAGES),$(eval stage$(n): $(BUILD)/stage$(n)/server))
 
+# What testN and check pass to the test programs: TEST_ARGS as they are
+# (doctest options: -tc='*HEAD*' runs the tests whose names match), and
+# each word of SERVER_ARGS as a --server-arg, a flag for every server the
+# black-box tests start (SERVER_ARGS='--threads 2').
+TEST_OPTIONS = -- $(TEST_ARGS) $(foreach a,$(SERVER_ARGS),--server-arg $(a))
+
 # testN: build what stage N needs, then run its unit and black-box tests.
-$(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) $(call certs_of,$(n)) ; @scripts/run-tests.sh $(BUILD) $(n)))
+$(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) $(call certs_of,$(n)) ; @scripts/run-tests.sh $(BUILD) $(n) $$(TEST_OPTIONS)))
 
 test: deps
 	@$(MAKE) --no-print-directory -j2 all
@@ -199,7 +208,7 @@ endif
 check:
 	@test -n "$(N)" -a -d "$(WORKSPACE_DIR)" || { echo "usage: make check N=k after make start N=k"; exit 2; }
 	@$(MAKE) --no-print-directory -j2 $(BUILD)/$(WORKSPACE_DIR)/server $(BLACKBOX) $(call certs_of,$(N))
-	@$(BLACKBOX) --stage $(N) --server $(BUILD)/$(WORKSPACE_DIR)/server
+	@scripts/run-tests.sh $(BUILD) --server $(BUILD)/$(WORKSPACE_DIR)/server $(N) $(TEST_OPTIONS)
 
 # ---------------------------------------------------------------------------
 # Fuzzing the request parser (needs clang with libFuzzer).
