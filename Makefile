@@ -192,12 +192,7 @@ WORKSPACE_DIR = workspace/$(notdir $(call stage_dir,$(N)))
 start:
 	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
 	  { echo "usage: make start N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
-	@test ! -e $(WORKSPACE_DIR) || { echo "$(WORKSPACE_DIR) exists already; remove it to start again"; exit 2; }
-	@mkdir -p workspace
-	@cp -r $(call stage_dir,$(shell echo $$(($(N)-1)))) $(WORKSPACE_DIR)
-	@echo "Copied $(call stage_dir,$(shell echo $$(($(N)-1)))) to $(WORKSPACE_DIR)."
-	@echo "Read $(call stage_dir,$(N))/README.md for the goal (not its code!), write it in $(WORKSPACE_DIR),"
-	@echo "then run: make check N=$(N)"
+	@scripts/start-workspace.sh $(N) $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N)) $(WORKSPACE_DIR)
 
 ifneq ($(N),)
 ifneq ($(wildcard workspace/$(notdir $(call stage_dir,$(N)))),)
