@@ -117,7 +117,7 @@ $(COURSE_TESTS): $(COURSE_OBJS)
 
 # ---------------------------------------------------------------------------
 # Entry points.
-.PHONY: help all deps test clean run diff start check certs fuzz slides slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
+.PHONY: help all deps test clean run diff start check certs fuzz slides slides-check slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
 
 help:
 	@echo "An HTTP/1.1 server from scratch in C++, one stage at a time."
@@ -135,6 +135,7 @@ help:
 	@echo "  make check N=k       build workspace/ stage k and run stage k's black-box tests against it"
 	@echo "  make certs           make a self-signed certificate for localhost in build/certs/ (if none)"
 	@echo "  make slides          render the decks in slides/ to build/slides/*.html (needs Node.js)"
+	@echo "  make slides-check    look at every rendered slide at 1280x720 (Chromium): code >= 20px, nothing under the controls"
 	@echo "  make slides-pdf      the same as PDFs, through Chromium"
 	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
 	@echo "  make bench           load-test the stages beside Python and nginx (~4 min): table, build/bench/"
@@ -241,6 +242,13 @@ slides: slides/node_modules/.package-lock.json
 	node slides/preprocess.js $(SLIDES_OUT)
 	$(MARP) $(MARP_FLAGS) --input-dir $(SLIDES_OUT) --output $(SLIDES_OUT)
 	@echo "open $(SLIDES_OUT)/index.html"
+
+# slides-check: every rendered slide in Chromium at 1280x720: code at 20px
+# or more, and no text where the viewer's control bar appears. Screenshots
+# of the slides that fail go to build/slides/check/.
+slides-check: slides
+	@test -n "$(CHROME_PATH)" || { echo "make slides-check needs Chromium: apt-get install chromium"; exit 2; }
+	CHROME_PATH=$(CHROME_PATH) node slides/check-layout.js $(SLIDES_OUT) $(SLIDES_OUT)/check
 
 slides-pdf: slides
 	@test -n "$(CHROME_PATH)" || { echo "make slides-pdf needs Chromium: apt-get install chromium"; exit 2; }
