@@ -47,15 +47,17 @@ give_up() {
 }
 
 command_line="apt-get install -y ${missing[*]}"
+then_again=""
+((${#required[@]} > 0)) && then_again=", then make again"
 if ! have apt-get; then
-    give_up "Missing: ${missing[*]}. Install them with your package manager$( ((${#required[@]})) && echo ", then run make again")."
+    give_up "Missing: ${missing[*]}. Install them with your package manager$then_again."
 fi
 if [[ $(id -u) -eq 0 ]]; then
     sudo=""
 elif have sudo && sudo -n true 2>/dev/null; then
     sudo="sudo"
 else
-    give_up "Missing: ${missing[*]}. Run this$( ((${#required[@]})) && echo ", then make again"):
+    give_up "Missing: ${missing[*]}. Run this$then_again:
   sudo apt-get update && sudo $command_line"
 fi
 echo "Installing ${missing[*]} ..."

@@ -11,9 +11,10 @@
 //    readable on a projector), and indents the rest of the wrapped line so it
 //    does not look like a line of its own. CSS can indent only the start of
 //    an element, so each line of a highlighted code block becomes a
-//    <span class="line">, which says how far its rest goes in. Highlighting spans that run over several lines (a
-//    block comment) are closed at the end of each line and opened again on
-//    the next, so the HTML stays well nested.
+//    <span class="line">, which says how far its rest goes in. Highlighting
+//    spans that run over several lines (a block comment) are closed at the
+//    end of each line and opened again on the next, so the HTML stays well
+//    nested.
 'use strict';
 
 const { Marp } = require('@marp-team/marp-core');
