@@ -15,8 +15,8 @@ LAST_STAGE := $(lastword $(STAGES))
 stage_dir = $(firstword $(foreach d,$(STAGE_DIRS),$(if $(filter $(1),$(call stage_number,$(d))),$(d))))
 
 # ---------------------------------------------------------------------------
-# Compiler and flags (SPEC section 3). SAN=address,undefined or SAN=thread
-# builds everything into its own folder with that sanitizer.
+# Compiler and flags (docs/course.md section 3.2). SAN=address,undefined or
+# SAN=thread builds everything into its own folder with that sanitizer.
 CXX ?= g++
 ifeq ($(origin CXX),default)
 CXX := g++
@@ -29,13 +29,11 @@ ifeq ($(SAN),)
 BUILD := build
 else
 BUILD := build/san-$(subst $(comma),-,$(SAN))
-# Under their instrumentation optimizing is slow to compile (UBSan makes the
-# doctest files three times slower to build at -O2). ASan and UBSan run at
-# -O0: the tree compiles more than twice as fast as at -O1, and the tests
-# mostly wait on sockets, so the whole run is shorter (measured: 208 s to
-# build and 323 s to test, against 490 s and 275 s at -O1). ThreadSanitizer's tests
-# race threads against each other and stay at -O1, as its documentation
-# suggests for speed.
+# Optimizing instrumented code is slow to compile, and the tests spend
+# their time waiting on sockets, not computing: ASan and UBSan build at -O0,
+# which makes the whole build-and-test run shorter. ThreadSanitizer's tests
+# race threads against each other, which unoptimized code does too slowly,
+# so it keeps -O1, as its documentation suggests.
 SAN_OPTIMIZE := $(if $(filter thread,$(subst $(comma), ,$(SAN))),-O1,-O0)
 CXXFLAGS := $(filter-out -O2,$(CXXFLAGS)) $(SAN_OPTIMIZE)
 CXXFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -119,7 +117,7 @@ $(COURSE_TESTS): $(COURSE_OBJS)
 
 # ---------------------------------------------------------------------------
 # Entry points.
-.PHONY: help all deps test clean run diff start check certs fuzz slides slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
+.PHONY: help all deps test clean run diff start check certs fuzz slides slides-check slides-pdf bench $(foreach n,$(STAGES),stage$(n) test$(n))
 
 help:
 	@echo "An HTTP/1.1 server from scratch in C++, one stage at a time."
@@ -132,17 +130,21 @@ help:
 	@echo "  make testN           build stage N and run its tests (and every earlier stage's that still hold)"
 	@echo "  make test            install what is missing, build every stage, run every stage's tests"
 	@echo "  make run [STAGE=N]   build and run a stage (default: the last, $(LAST_STAGE)); ARGS=... adds flags"
-	@echo "  make diff N=k        what stage k adds to stage k-1: the lesson"
+	@echo "  make diff N=k        what stage k adds to stage k-1: the lesson (README=1 adds its README)"
 	@echo "  make start N=k       learner mode: copy stage k-1 to workspace/ to write stage k yourself"
 	@echo "  make check N=k       build workspace/ stage k and run stage k's black-box tests against it"
 	@echo "  make certs           make a self-signed certificate for localhost in build/certs/ (if none)"
 	@echo "  make slides          render the decks in slides/ to build/slides/*.html (needs Node.js)"
 	@echo "  make slides-pdf      the same as PDFs, through Chromium"
+	@echo "  make slides-check    look at every rendered slide at 1280x720 (Chromium): code >= 20px, nothing under the controls"
 	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
 	@echo "  make bench           load-test the stages beside Python and nginx (~4 min): table, build/bench/"
 	@echo "  make clean           remove build/"
 	@echo
-	@echo "Options: SAN=address,undefined or SAN=thread builds and tests under sanitizers."
+	@echo "Options:"
+	@echo "  SAN=address,undefined or SAN=thread   build and test under sanitizers"
+	@echo "  TEST_ARGS='-tc=\"*HEAD*\"'              (testN, check) only the tests whose names match; any doctest option"
+	@echo "  SERVER_ARGS='--threads 2'             (testN, check) flags for every server the black-box tests start"
 
 deps:
 	@scripts/deps.sh
@@ -156,8 +158,14 @@ certs:
 
 $(foreach n,$(STAGES),$(eval stage$(n): $(BUILD)/stage$(n)/server))
 
+# What testN and check pass to the test programs: TEST_ARGS as they are
+# (doctest options: -tc='*HEAD*' runs the tests whose names match), and
+# each word of SERVER_ARGS as a --server-arg, a flag for every server the
+# black-box tests start (SERVER_ARGS='--threads 2').
+TEST_OPTIONS = -- $(TEST_ARGS) $(foreach a,$(SERVER_ARGS),--server-arg $(a))
+
 # testN: build what stage N needs, then run its unit and black-box tests.
-$(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) $(call certs_of,$(n)) ; @scripts/run-tests.sh $(BUILD) $(n)))
+$(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) $(call certs_of,$(n)) ; @scripts/run-tests.sh $(BUILD) $(n) $$(TEST_OPTIONS)))
 
 test: deps
 	@$(MAKE) --no-print-directory -j2 all
@@ -169,11 +177,13 @@ run: deps
 	@$(if $(call certs_of,$(STAGE)),echo "try: curl --cacert $(CERT) https://127.0.0.1:4443/hello/you  (or open https://localhost:4443/ once your browser trusts $(CERT))")
 	$(BUILD)/stage$(STAGE)/server $(ARGS)
 
-# diff N=k: the lesson of stage k, as the changes from stage k-1.
+# diff N=k: the lesson of stage k, as the changes from stage k-1, in the
+# lesson's order (scripts/stage-diff.sh says which). README=1 adds the new
+# stage's README at the end.
 diff:
 	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
 	  { echo "usage: make diff N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
-	@scripts/stage-diff.sh $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N))
+	@scripts/stage-diff.sh $(if $(README),--readme) $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N))
 
 # ---------------------------------------------------------------------------
 # Learner mode: write stage k yourself in workspace/, starting from stage k-1,
@@ -183,12 +193,7 @@ WORKSPACE_DIR = workspace/$(notdir $(call stage_dir,$(N)))
 start:
 	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
 	  { echo "usage: make start N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
-	@test ! -e $(WORKSPACE_DIR) || { echo "$(WORKSPACE_DIR) exists already; remove it to start again"; exit 2; }
-	@mkdir -p workspace
-	@cp -r $(call stage_dir,$(shell echo $$(($(N)-1)))) $(WORKSPACE_DIR)
-	@echo "Copied $(call stage_dir,$(shell echo $$(($(N)-1)))) to $(WORKSPACE_DIR)."
-	@echo "Read $(call stage_dir,$(N))/README.md for the goal (not its code!), write it in $(WORKSPACE_DIR),"
-	@echo "then run: make check N=$(N)"
+	@scripts/start-workspace.sh $(N) $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N)) $(WORKSPACE_DIR)
 
 ifneq ($(N),)
 ifneq ($(wildcard workspace/$(notdir $(call stage_dir,$(N)))),)
@@ -199,7 +204,7 @@ endif
 check:
 	@test -n "$(N)" -a -d "$(WORKSPACE_DIR)" || { echo "usage: make check N=k after make start N=k"; exit 2; }
 	@$(MAKE) --no-print-directory -j2 $(BUILD)/$(WORKSPACE_DIR)/server $(BLACKBOX) $(call certs_of,$(N))
-	@$(BLACKBOX) --stage $(N) --server $(BUILD)/$(WORKSPACE_DIR)/server
+	@scripts/run-tests.sh $(BUILD) --server $(BUILD)/$(WORKSPACE_DIR)/server $(N) $(TEST_OPTIONS)
 
 # ---------------------------------------------------------------------------
 # Fuzzing the request parser (needs clang with libFuzzer).
@@ -237,6 +242,13 @@ slides: slides/node_modules/.package-lock.json
 	node slides/preprocess.js $(SLIDES_OUT)
 	$(MARP) $(MARP_FLAGS) --input-dir $(SLIDES_OUT) --output $(SLIDES_OUT)
 	@echo "open $(SLIDES_OUT)/index.html"
+
+# slides-check: every rendered slide in Chromium at 1280x720: code at 20px
+# or more, and no text where the viewer's control bar appears. Screenshots
+# of the slides that fail go to build/slides/check/.
+slides-check: slides
+	@test -n "$(CHROME_PATH)" || { echo "make slides-check needs Chromium: apt-get install chromium"; exit 2; }
+	CHROME_PATH=$(CHROME_PATH) node slides/check-layout.js $(SLIDES_OUT) $(SLIDES_OUT)/check
 
 slides-pdf: slides
 	@test -n "$(CHROME_PATH)" || { echo "make slides-pdf needs Chromium: apt-get install chromium"; exit 2; }

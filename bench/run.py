@@ -63,7 +63,7 @@ WRK_THREADS = 1                # on 2 cores: one for wrk, one for the server
 WRK_TIMEOUT = "2s"             # a response slower than this counts as a timeout
 PROBE_EVERY, PROBE_TIMEOUT = 0.25, 2.0  # NewClientProbe: seconds between probes, longest wait
 TLS_FROM_STAGE = 7             # from stage 7 on, the servers speak HTTPS only
-DEMO_FROM_STAGE = 6            # GET /delay/{ms} arrives with the thread pool (SPEC section 5)
+DEMO_FROM_STAGE = 6            # GET /delay/{ms} arrives with the thread pool (docs/course.md 5.6)
 DEMO_CLIENTS, DEMO_DELAY_MS = 10, 200
 STALL_CONNECTIONS = 20         # stall check: fresh connections, two requests on each
 STALL_MS = 35                  # Nagle + a delayed ACK costs ~40 ms: anything above this is one
@@ -129,7 +129,7 @@ class Server:
                     return f"{peer.scheme}://127.0.0.1:{peer.port}"
                 except OSError:
                     pass
-            else:  # SPEC section 4: the first stdout line is `listening on URL`
+            else:  # docs/course.md section 4: the first stdout line is `listening on URL`
                 first_line = self.stdout_path.read_text().partition("\n")
                 if first_line[1]:
                     match = re.fullmatch(r"listening on (\w+://[\w.:\[\]-]+)", first_line[0])
@@ -144,7 +144,7 @@ class Server:
         return sum(vm_hwm_kb(pid) for pid in [self.process.pid, *children_of(self.process.pid)])
 
     def stop(self):
-        """SIGTERM, as SPEC section 4 asks servers to handle; SIGKILL after 5 s.
+        """SIGTERM, which the servers handle (docs/course.md section 4); SIGKILL after 5 s.
         Reaps the server with wait4, whose rusage counts the CPU time and the
         context switches of all its threads and of the children it reaped
         (nginx's workers)."""

@@ -1,6 +1,6 @@
 // Command-line flags: --name VALUE or --name=VALUE.
 //
-// Every stage's server takes the same kind of command line (SPEC section 4):
+// Every stage's server takes the same kind of command line (docs/course.md section 4):
 //
 //     Flags flags("server", "stage 1: a TCP echo server");
 //     flags.add("--port", "PORT", "port to listen on (0 picks a free one)", port, 0, 65535);

@@ -34,7 +34,7 @@ struct Session {
 
 // Random bytes in a session id: 128 bits, sent as 32 hex digits.
 inline constexpr std::size_t kSessionIdBytes = 16;
-// The server's --session-ttl default (SPEC section 5): 30 minutes idle.
+// The server's --session-ttl default (docs/course.md section 5.5): 30 minutes idle.
 inline constexpr std::chrono::seconds kDefaultSessionTtl{30 * 60};
 // A bound on memory: about 200 bytes a session, so at most some 20 MB.
 inline constexpr std::size_t kMaxSessions = 100'000;

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "bytes.hpp"
 #include "stage_test.hpp"
 #include "test_server.hpp"
 
@@ -25,7 +26,7 @@ STAGE_RANGE_TEST(1, 1, "every byte comes back, however it is cut") {
         client.send_in_pieces(message, cuts);
         client.shutdown_write();
         CHECK(client.closed_by_server());
-        CHECK(client.received() == message);
+        CHECK_BYTES(client.received(), message);
     }
 }
 
@@ -43,8 +44,7 @@ STAGE_RANGE_TEST(1, 1, "a megabyte comes back whole (partial writes are finished
     const bool closed = client.closed_by_server(std::chrono::seconds(10));
     sender.join();
     CHECK(closed);
-    CHECK(client.received().size() == message.size());
-    CHECK(client.received() == message);
+    CHECK_BYTES(client.received(), message);
 }
 
 STAGE_RANGE_TEST(1, 1, "clients are served one after another") {
@@ -55,7 +55,7 @@ STAGE_RANGE_TEST(1, 1, "clients are served one after another") {
         client.send(message);
         client.shutdown_write();
         CHECK(client.closed_by_server());
-        CHECK(client.received() == message);
+        CHECK_BYTES(client.received(), message);
     }
 }
 
@@ -78,7 +78,7 @@ STAGE_RANGE_TEST(1, 1, "a client that resets the connection does not stop the se
     polite.send("still there?");
     polite.shutdown_write();
     CHECK(polite.closed_by_server());
-    CHECK(polite.received() == "still there?");
+    CHECK_BYTES(polite.received(), "still there?");
 }
 
 STAGE_TEST(1, "SIGTERM stops the server with exit status 0") {

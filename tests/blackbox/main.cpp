@@ -1,10 +1,18 @@
 // The black-box test runner.
 //
-//     blackbox_tests --stage N --server PATH [doctest options]
+//     blackbox_tests --stage N --server PATH [--server-arg ARG]... [doctest options]
 //
 // runs every test that holds at stage N (see tests/support/stage_test.hpp)
 // against the server binary at PATH: the course's own build/stageN/server,
-// or a learner's workspace build (make check N=...).
+// or a learner's workspace build (make check N=...). Each --server-arg ARG
+// is added to the command line of every server the tests start, in order:
+//
+//     blackbox_tests --stage 8 --server build/stage8/server --server-arg --plain
+//     blackbox_tests --stage 6 --server PATH --server-arg --threads --server-arg 2
+//
+// Doctest's own options select tests and shape the output: -tc='*HEAD*'
+// runs the tests whose names match, -s shows passing checks too, and
+// --help lists the rest.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -29,12 +37,18 @@ int main(int argc, char** argv) {
             g_target.stage = std::atoi(argv[++i]);
         } else if (arg == "--server" && i + 1 < argc) {
             g_target.server_path = argv[++i];
+        } else if (arg == "--server-arg" && i + 1 < argc) {
+            g_target.server_args.emplace_back(argv[++i]);
+        } else if (arg.starts_with("--server-arg=")) {
+            g_target.server_args.push_back(arg.substr(sizeof "--server-arg=" - 1));
         } else {
             doctest_args.push_back(argv[i]);
         }
     }
     if (g_target.stage < 1 || g_target.server_path.empty()) {
-        std::fprintf(stderr, "usage: %s --stage N --server PATH [doctest options]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s --stage N --server PATH [--server-arg ARG]... [doctest options]\n",
+                     argv[0]);
         return 2;
     }
 
@@ -49,7 +63,8 @@ int main(int argc, char** argv) {
                                              std::to_string(until)).c_str());
         }
     }
-    std::printf("black-box tests for stage %d against %s\n", g_target.stage,
-                g_target.server_path.c_str());
+    std::string server = g_target.server_path;
+    for (const std::string& arg : g_target.server_args) server += " " + arg;
+    std::printf("black-box tests for stage %d against %s\n", g_target.stage, server.c_str());
     return context.run();
 }

@@ -6,7 +6,7 @@
 // awkward places (exchange_every_way): the answer must not depend on how
 // the bytes arrive. A failure prints the bytes sent and the bytes received.
 //
-// Malformed input gets 400 and the connection closes (SPEC section 5). A few
+// Malformed input gets 400 and the connection closes (docs/course.md 5.2). A few
 // refusals get a more precise status from stage 4 on (414, 431, 413, 505,
 // 501): those tests are STAGE_RANGE_TEST(2, 3, ...).
 #include <netinet/in.h>

@@ -16,11 +16,25 @@ namespace fs = std::filesystem;
 namespace course {
 namespace {
 
-// How many lines of code fit on a slide of the course theme
-// (slides/theme.css): 21px code under a heading, or 16.5px on a slide of
-// class "dense". Longer blocks run off the bottom of the slide.
-constexpr std::size_t kMaxCodeLines = 20;
-constexpr std::size_t kMaxDenseCodeLines = 26;
+// How much code fits on a slide of the course theme (slides/theme.css), in
+// rows: a line of code takes one row, or more when it is too long for the
+// slide and wraps (the theme wraps long lines rather than shrink the code
+// below 20px). Between the heading and the control bar of the HTML viewer
+// there is room for 19 rows of code, or 21 on a slide of class "dense"
+// (a smaller heading), counting every code block of the slide. Text on the
+// slide takes room too: `make slides-check` measures the rendered slides.
+constexpr std::size_t kMaxCodeRows = 19;
+constexpr std::size_t kMaxDenseCodeRows = 21;
+// How many characters of 20px DejaVu Sans Mono a row holds: across the
+// slide, or in the left and right column of a slide of class "columns".
+// Lines wrap between words, so a little less than the width allows.
+constexpr std::size_t kRowColumns = 92;
+constexpr std::size_t kLeftColumnColumns = 44;
+constexpr std::size_t kRightColumnColumns = 41;
+// A wrapped line goes on indented by its own indentation (at most
+// kMaxWrapIndent) plus two, as slides/engine.js sets it.
+constexpr std::size_t kWrapIndent = 2;
+constexpr std::size_t kMaxWrapIndent = 24;
 
 // A reference that cannot be expanded; the message says why.
 class BadReference : public std::runtime_error {
@@ -189,10 +203,24 @@ std::vector<std::string> extract(const fs::path& root, const Spec& spec) {
     return std::vector<std::string>(first, last);
 }
 
-// How many lines the diff of `a` and `b` shows (as preprocess.js diffLines()
-// and hunks(): every line for regions, three lines of context for files).
-std::size_t diff_line_count(const std::vector<std::string>& a, const std::vector<std::string>& b,
-                            bool whole_files) {
+// Removes the indentation that all non-blank lines share (preprocess.js
+// dedent()).
+std::vector<std::string> dedent(std::vector<std::string> lines) {
+    std::size_t common = std::numeric_limits<std::size_t>::max();
+    for (const std::string& line : lines) {
+        if (trim(line).empty()) continue;
+        common = std::min(common, line.find_first_not_of(" \t"));
+    }
+    if (common == std::numeric_limits<std::size_t>::max()) return lines;
+    for (std::string& line : lines) line.erase(0, std::min(common, line.size()));
+    return lines;
+}
+
+// The lines the diff of `a` and `b` shows, each with its mark (' ', '-',
+// '+'), as preprocess.js diffLines() and hunks(): every line for regions,
+// three lines of context for files, "@@ ... @@" for what is left out.
+std::vector<std::string> diff_lines(const std::vector<std::string>& a,
+                                    const std::vector<std::string>& b, bool whole_files) {
     const std::size_t n = a.size();
     const std::size_t m = b.size();
     std::vector<std::vector<std::uint32_t>> lcs(n + 1, std::vector<std::uint32_t>(m + 1, 0));
@@ -201,38 +229,39 @@ std::size_t diff_line_count(const std::vector<std::string>& a, const std::vector
             lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
         }
     }
-    std::vector<bool> changed;
+    std::vector<std::string> diff;
     for (std::size_t i = 0, j = 0; i < n || j < m;) {
         if (i < n && j < m && a[i] == b[j]) {
-            changed.push_back(false);
+            diff.push_back(" " + a[i]);
             ++i, ++j;
         } else if (j < m && (i == n || lcs[i][j + 1] > lcs[i + 1][j])) {
-            changed.push_back(true);
-            ++j;
+            diff.push_back("+" + b[j++]);
         } else {
-            changed.push_back(true);
-            ++i;
+            diff.push_back("-" + a[i++]);
         }
     }
-    if (!whole_files) return changed.size();
+    if (!whole_files) return diff;
     constexpr std::ptrdiff_t context = 3;
-    const auto size = static_cast<std::ptrdiff_t>(changed.size());
-    std::size_t shown = 0;
+    const auto size = static_cast<std::ptrdiff_t>(diff.size());
+    auto changed = [&](std::ptrdiff_t k) { return diff[static_cast<std::size_t>(k)][0] != ' '; };
+    std::vector<std::string> shown;
     bool kept_previous = true;
     for (std::ptrdiff_t k = 0; k < size; ++k) {
         bool keep = false;
         for (std::ptrdiff_t d = -context; d <= context; ++d) {
-            keep = keep || (k + d >= 0 && k + d < size && changed[static_cast<std::size_t>(k + d)]);
+            keep = keep || (k + d >= 0 && k + d < size && changed(k + d));
         }
-        if (keep || k == 0 || kept_previous) ++shown;  // a line, or one "@@ ... @@"
+        if (keep) shown.push_back(diff[static_cast<std::size_t>(k)]);
+        else if (k == 0 || kept_previous) shown.push_back("@@ ... @@");
         kept_previous = keep;
     }
     return shown;
 }
 
-// How many lines a reference line becomes; throws BadReference.
-std::size_t expand(const fs::path& root, const std::string& kind, const std::string& args) {
-    if (kind == "include") return extract(root, parse_spec(args)).size();
+// The lines a reference line becomes; throws BadReference.
+std::vector<std::string> expand(const fs::path& root, const std::string& kind,
+                                const std::string& args) {
+    if (kind == "include") return dedent(extract(root, parse_spec(args)));
     if (kind == "diff") {
         std::istringstream words(args);
         std::vector<std::string> parts;
@@ -247,9 +276,40 @@ std::size_t expand(const fs::path& root, const std::string& kind, const std::str
         }
         if (!old_spec.region) old_spec.region = new_spec.region;
         if (!new_spec.region) new_spec.region = old_spec.region;
-        return diff_line_count(extract(root, old_spec), extract(root, new_spec), !old_spec.region);
+        const std::vector<std::string> a = extract(root, old_spec);
+        std::vector<std::string> both = a;
+        const std::vector<std::string> b = extract(root, new_spec);
+        both.insert(both.end(), b.begin(), b.end());
+        // Dedented together, so that unchanged lines stay unchanged.
+        both = dedent(std::move(both));
+        const auto middle = both.begin() + static_cast<std::ptrdiff_t>(a.size());
+        return diff_lines({both.begin(), middle}, {middle, both.end()}, !old_spec.region);
     }
     throw BadReference("unknown reference {{#" + kind + "}} ({{#include}} and {{#diff}} exist)");
+}
+
+// How many characters a line of code takes on screen: UTF-8 continuation
+// bytes take none, a tab four.
+std::size_t display_width(const std::string& line) {
+    std::size_t width = 0;
+    for (const char c : line) {
+        if (c == '\t') width += 4;
+        else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++width;
+    }
+    return width;
+}
+
+// The rows a line of code takes in rows of `columns` characters: the rest
+// of a wrapped line goes on indented (the theme's hanging indent). In a
+// diff, the indentation is counted after the +/- mark.
+std::size_t rows_of(const std::string& line, std::size_t columns, bool diff) {
+    const std::size_t width = display_width(line);
+    if (width <= columns) return 1;
+    const std::size_t mark = diff && !line.empty() ? 1 : 0;
+    const std::size_t spaces = std::min(line.find_first_not_of(' ', mark), line.size()) - mark;
+    const std::size_t indent = std::min(spaces, kMaxWrapIndent) + mark + kWrapIndent;
+    const std::size_t per_row = columns > indent + 1 ? columns - indent : 1;
+    return 1 + (width - columns + per_row - 1) / per_row;
 }
 
 // A picture a deck shows: it must be in the repository, and nothing in it
@@ -365,29 +425,47 @@ std::vector<std::string> check_deck(const fs::path& root, const std::string& dec
 
     // Code blocks are judged at the end of their slide, once its class is known.
     struct Block {
-        std::size_t line;
-        std::size_t lines;
+        std::size_t line;                // where it starts in the deck
+        bool diff = false;               // a ```diff block
+        std::vector<std::string> lines;  // as shown, references expanded
     };
     std::vector<Block> blocks;
-    bool dense = false;
+    std::string slide_class;
     auto end_slide = [&] {
-        const std::size_t limit = dense ? kMaxDenseCodeLines : kMaxCodeLines;
-        for (const Block& block : blocks) {
-            if (block.lines > limit) {
-                errors.push_back(at(block.line) + "a code block of " + std::to_string(block.lines) +
-                                 " lines does not fit on a slide (at most " +
-                                 std::to_string(kMaxCodeLines) + ", or " +
-                                 std::to_string(kMaxDenseCodeLines) +
-                                 " on a slide of class dense); show an excerpt with from=/to=");
+        const bool dense = slide_class == "dense";
+        const bool columns = slide_class == "columns";
+        const std::size_t limit = dense ? kMaxDenseCodeRows : kMaxCodeRows;
+        // On a slide of class columns the first two blocks sit side by side.
+        std::size_t rows = 0;
+        std::size_t side_by_side = 0;
+        for (std::size_t k = 0; k < blocks.size(); ++k) {
+            const std::size_t width = columns && k == 0   ? kLeftColumnColumns
+                                      : columns && k == 1 ? kRightColumnColumns
+                                                          : kRowColumns;
+            std::size_t block_rows = 0;
+            for (const std::string& line : blocks[k].lines) {
+                block_rows += rows_of(line, width, blocks[k].diff);
+            }
+            if (columns && k < 2) {
+                side_by_side = std::max(side_by_side, block_rows);
+            } else {
+                rows += block_rows;
             }
         }
+        rows += side_by_side;
+        if (rows > limit) {
+            errors.push_back(at(blocks.front().line) + "the code of this slide takes " +
+                             std::to_string(rows) + " rows, long lines wrapped; " +
+                             std::to_string(kMaxCodeRows) + " fit on a slide, " +
+                             std::to_string(kMaxDenseCodeRows) +
+                             " on a slide of class dense: show an excerpt with from=/to=");
+        }
         blocks.clear();
-        dense = false;
+        slide_class.clear();
     };
 
     std::string fence;  // the run of ` or ~ that opened the current code block
-    std::size_t block_start = 0;
-    std::size_t block_lines = 0;
+    Block block;
     bool front_matter = !lines.empty() && trim(lines[0]) == "---";
     for (std::size_t i = front_matter ? 1 : 0; i < lines.size(); ++i) {
         const std::string& line = lines[i];
@@ -399,8 +477,7 @@ std::vector<std::string> check_deck(const fs::path& root, const std::string& dec
         if (fence.empty()) {
             if (!run.empty()) {
                 fence = run;
-                block_start = i;
-                block_lines = 0;
+                block = Block{i, trim(line).substr(run.size()).starts_with("diff"), {}};
                 continue;
             }
             if (trim(line) == "---") {
@@ -410,8 +487,10 @@ std::vector<std::string> check_deck(const fs::path& root, const std::string& dec
             if (has_unescaped_reference(line)) {
                 errors.push_back(at(i) + "a reference outside a code block is not expanded");
             }
-            if (line.find("_class:") != std::string::npos && line.find("dense") != std::string::npos) {
-                dense = true;
+            if (const auto at_class = line.find("_class:"); at_class != std::string::npos) {
+                for (const char* name : {"dense", "columns"}) {
+                    if (line.find(name, at_class) != std::string::npos) slide_class = name;
+                }
             }
             for (const std::string& target : pictures_in(line)) {
                 if (auto problem = check_picture(root, deck, target)) errors.push_back(at(i) + *problem);
@@ -419,23 +498,24 @@ std::vector<std::string> check_deck(const fs::path& root, const std::string& dec
             continue;
         }
         if (!run.empty() && run[0] == fence[0] && run.size() >= fence.size() && trim(line) == run) {
-            blocks.push_back({block_start, block_lines});
+            blocks.push_back(std::move(block));
             fence.clear();
             continue;
         }
         if (is_escaped_reference(line)) {
-            ++block_lines;
+            block.lines.push_back(line.substr(line.find('\\') + 1));
             continue;
         }
         if (const auto reference = reference_in(line)) {
             try {
-                block_lines += expand(root, reference->first, reference->second);
+                const std::vector<std::string> shown = expand(root, reference->first, reference->second);
+                block.lines.insert(block.lines.end(), shown.begin(), shown.end());
             } catch (const BadReference& error) {
                 errors.push_back(at(i) + error.what());
             }
             continue;
         }
-        ++block_lines;
+        block.lines.push_back(line);
     }
     if (!fence.empty()) errors.push_back(deck + ": a code block is never closed");
     end_slide();

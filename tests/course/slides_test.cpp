@@ -64,9 +64,11 @@ TEST_CASE("course: the checker reports each broken reference of the fixture deck
         "slides/02-second.md:34: no picture slides/diagrams/gone.svg",
         "slides/02-second.md:35: picture https://example.com/logo.png would be fetched from the "
         "network; keep it in slides/diagrams/",
+        "slides/02-second.md:41: the code of this slide takes 36 rows, long lines wrapped; 19 fit on "
+        "a slide, 21 on a slide of class dense: show an excerpt with from=/to=",
         "slides/02-second.md: a code block is never closed",
-        "slides/02-second.md:41: a code block of 36 lines does not fit on a slide (at most 20, or 26 "
-        "on a slide of class dense); show an excerpt with from=/to=",
+        "slides/02-second.md:53: the code of this slide takes 20 rows, long lines wrapped; 19 fit on "
+        "a slide, 21 on a slide of class dense: show an excerpt with from=/to=",
     };
     const std::vector<std::string> got = check_deck(fixture_root(), "slides/02-second.md");
     CHECK(got == expected);

@@ -11,10 +11,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include "bytes.hpp"
 #include "errors.hpp"
 #include "strings.hpp"
 
@@ -617,18 +624,84 @@ void read_responses(Connection& connection, Exchange& exchange, int count, bool 
     connection.close();
 }
 
+namespace {
+
+// A request longer than this (escaped) is replayed from a file: a command
+// line that fills the screen is not one anybody reads or pastes.
+constexpr std::size_t kLongestReplayWord = 1024;
+
+// `bytes` as one bash word that stands for exactly them: $'...', whose
+// escapes are escape_bytes()'s (\r \n \t \\ \xHH) plus \' for a quote. In
+// it, % and $ and ! are plain characters. Nothing when a word cannot hold
+// the bytes (bash strings end at a NUL) or they are too long to read.
+std::optional<std::string> bash_word(std::string_view bytes) {
+    if (bytes.find('\0') != std::string_view::npos) return std::nullopt;
+    std::string word = "$'";
+    for (const char c : escape_bytes(bytes)) {
+        if (c == '\'') word += '\\';
+        word += c;
+    }
+    word += '\'';
+    if (word.size() > kLongestReplayWord) return std::nullopt;
+    return word;
+}
+
+// Writes `bytes` to a file under build/replay/ (relative: tests run from
+// the repository root) and returns its path. The name comes from the port
+// and the bytes, so printing the same exchange twice writes one file.
+std::string write_replay_file(std::string_view bytes, std::uint16_t port) {
+    char name[64];
+    std::snprintf(name, sizeof name, "build/replay/%u-%016zx.bin", static_cast<unsigned>(port),
+                  std::hash<std::string_view>{}(bytes));
+    std::error_code ignored;
+    std::filesystem::create_directories("build/replay", ignored);
+    std::ofstream(name, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return name;
+}
+
+}  // namespace
+
+std::string shell_quote(std::string_view word) {
+    const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) !=
+                                                                  std::string_view::npos;
+    });
+    if (plain) return std::string(word);
+    std::string quoted = "'";
+    for (const char c : word) {
+        if (c == '\'') quoted += "'\\''";
+        else quoted += c;
+    }
+    return quoted + "'";
+}
+
 std::ostream& operator<<(std::ostream& out, const Exchange& exchange) {
     out << "request sent " << exchange.how << " (" << exchange.request.size() << " bytes):\n  "
-        << escape_bytes(exchange.request.substr(0, 2000))
-        << (exchange.request.size() > 2000 ? "..." : "") << "\nresponse received ("
-        << exchange.received.size() << " bytes):\n  "
-        << escape_bytes(exchange.received.substr(0, 2000));
+        << show_bytes(exchange.request) << "\nresponse received (" << exchange.received.size()
+        << " bytes" << (exchange.closed ? ", then the server closed the connection" : "")
+        << "):\n  " << show_bytes(exchange.received);
     for (const Response& response : exchange.responses) {
         if (!response.error.empty()) out << "\n  (" << response.error << ")";
     }
-    // The same request as a command a learner can paste into a terminal.
-    out << "\ntry it: printf '" << escape_bytes(exchange.request.substr(0, 300))
-        << (exchange.tls ? "' | openssl s_client -quiet -CAfile build/certs/cert.pem -connect 127.0.0.1:PORT"
-                         : "' | nc 127.0.0.1 PORT");
+
+    // The same exchange by hand: the server as the test started it, on the
+    // same port, and the same bytes. No -C for nc: the bytes carry their
+    // own CRLFs. nc -q waits after sending as long as the test waited for
+    // the answer, and a second more; openssl s_client -quiet waits until
+    // the server closes, and checks the server as the test client does
+    // (SNI localhost, build/certs/cert.pem), saying nothing when all is well.
+    const std::string port = exchange.port ? std::to_string(exchange.port) : "PORT";
+    const std::string client =
+        exchange.tls ? "openssl s_client -quiet -verify_quiet -servername localhost "
+                       "-CAfile build/certs/cert.pem -connect 127.0.0.1:" + port
+                     : "nc -q" + std::to_string(exchange.took.count() / 1000 + 1) + " 127.0.0.1 " + port;
+    const std::optional<std::string> word = bash_word(exchange.request);
+    const std::string send =
+        word ? "printf '%s' " + *word + " | " + client
+             : client + " < " + write_replay_file(exchange.request, exchange.port);
+    out << "\nto replay it by hand, start the server as the test did, in one terminal:\n  "
+        << (exchange.server_command.empty() ? "(the server) --port " + port : exchange.server_command)
+        << "\nthen send the same bytes" << (exchange.how == "in one piece" ? "" : ", in one piece,")
+        << " from another:\n  " << send;
     return out;
 }

@@ -155,7 +155,14 @@ struct Exchange {
     // When that response says "Connection: close" we wait (up to 2 s) for
     // the close; otherwise we only look whether it has already happened.
     bool closed = false;
-    bool tls = false;  // sent over TLS: the "try it" line then uses openssl s_client
+    bool tls = false;  // sent over TLS: the replay command uses openssl s_client
+
+    // What a learner needs to replay it by hand (TestServer fills them in):
+    // the command line that starts the same server on the same port, the
+    // port, and how long the exchange took (the replay waits as long).
+    std::string server_command;
+    std::uint16_t port = 0;
+    std::chrono::milliseconds took{0};
 
     const Response& response() const { return responses.front(); }
 };
@@ -164,8 +171,14 @@ struct Exchange {
 // `closed`, then closes the connection.
 void read_responses(Connection& connection, Exchange& exchange, int count, bool head_request);
 
-// Printed by doctest's INFO() when a check fails: the bytes sent and got.
+// Printed by doctest's INFO() when a check fails: the bytes sent and got
+// (at most about 2 KB of each, see bytes.hpp), and two commands that replay
+// the exchange: one starts the server, the other sends the same bytes.
 std::ostream& operator<<(std::ostream& out, const Exchange& exchange);
+
+// `word` quoted for the shell, if it needs quoting: for command lines that
+// a learner pastes.
+std::string shell_quote(std::string_view word);
 
 // How a request can be delivered: whole, a byte at a time (small requests),
 // and cut at the awkward places (inside "\r\n", between head and body).

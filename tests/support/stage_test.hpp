@@ -17,7 +17,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #define STAGE_TEST(since, name) \
     TEST_CASE("stage " #since ": " name * doctest::test_suite("stage " #since "+"))
@@ -28,7 +31,13 @@
 
 // What the runner was asked to test.
 struct TestTarget {
-    int stage = 0;            // --stage N
-    std::string server_path;  // --server PATH
+    int stage = 0;                         // --stage N
+    std::string server_path;               // --server PATH
+    std::vector<std::string> server_args;  // every --server-arg ARG, in order
+
+    // Whether ARG is among the --server-arg flags (say, "--plain").
+    bool has_server_arg(std::string_view arg) const {
+        return std::find(server_args.begin(), server_args.end(), arg) != server_args.end();
+    }
 };
 const TestTarget& test_target();

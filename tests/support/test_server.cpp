@@ -48,6 +48,9 @@ TestServer::TestServer(std::vector<std::string> extra_args) {
     const std::string& path = test_target().server_path;
     std::vector<std::string> args = {path, "--port", "0"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
+    // The runner's --server-arg flags come last, for every server.
+    args.insert(args.end(), test_target().server_args.begin(), test_target().server_args.end());
+    args_ = args;
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -87,6 +90,17 @@ TestServer::TestServer(std::vector<std::string> extra_args) {
     }
     port_ = static_cast<std::uint16_t>(port);
     tls_ = listening_line_.starts_with("listening on https://");
+}
+
+std::string TestServer::command_line() const {
+    std::string line;
+    for (std::size_t i = 0; i < args_.size(); ++i) {
+        if (!line.empty()) line += ' ';
+        // The port the kernel picked, so that a replay can use it again.
+        const bool port_value = i > 0 && args_[i - 1] == "--port" && args_[i] == "0";
+        line += port_value ? std::to_string(port_) : shell_quote(args_[i]);
+    }
+    return line;
 }
 
 TestServer::~TestServer() {
@@ -132,11 +146,32 @@ std::string TestServer::log() const {
     return text.str();
 }
 
+Exchange TestServer::new_exchange(std::string how, std::string_view request) const {
+    Exchange exchange;
+    exchange.how = std::move(how);
+    exchange.request = request;
+    exchange.tls = tls_;
+    exchange.server_command = command_line();
+    exchange.port = port_;
+    return exchange;
+}
+
+namespace {
+
+std::chrono::milliseconds since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+}
+
+}  // namespace
+
 Exchange TestServer::exchange(std::string_view request, int responses, bool head_request) const {
-    Exchange result{"in one piece", std::string(request), {}, {}, false, tls_};
+    Exchange result = new_exchange("in one piece", request);
+    const auto start = std::chrono::steady_clock::now();
     Connection connection = connect();
     connection.send(request);
     read_responses(connection, result, responses, head_request);
+    result.took = since(start);
     return result;
 }
 
@@ -144,10 +179,12 @@ std::vector<Exchange> TestServer::exchange_every_way(std::string_view request, i
                                                      bool head_request) const {
     std::vector<Exchange> results;
     for (const auto& [how, cuts] : deliveries(request)) {
-        Exchange result{how, std::string(request), {}, {}, false, tls_};
+        Exchange result = new_exchange(how, request);
+        const auto start = std::chrono::steady_clock::now();
         Connection connection = connect();
         connection.send_in_pieces(request, cuts);
         read_responses(connection, result, responses, head_request);
+        result.took = since(start);
         results.push_back(std::move(result));
     }
     return results;
@@ -156,6 +193,7 @@ std::vector<Exchange> TestServer::exchange_every_way(std::string_view request, i
 CommandResult run_server(std::vector<std::string> args) {
     const std::string& path = test_target().server_path;
     args.insert(args.begin(), path);
+    args.insert(args.end(), test_target().server_args.begin(), test_target().server_args.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);

@@ -3,6 +3,9 @@
 //     TestServer server;                       // build/stageN/server --port 0
 //     TestServer server({"--request-timeout", "1"});
 //
+// The runner's --server-arg flags (tests/blackbox/main.cpp) are added to
+// every server's command line, after the test's own.
+//
 // It waits for the "listening on SCHEME://HOST:PORT" line, so tests know
 // the port the kernel picked. The destructor sends SIGTERM and checks that
 // the server exits cleanly (status 0), which also catches sanitizer reports.
@@ -64,7 +67,14 @@ public:
     // What the server has written to stderr so far.
     std::string log() const;
 
+    // The command line that started the server, ready to paste into a
+    // shell, with the port it got instead of "--port 0".
+    std::string command_line() const;
+
 private:
+    Exchange new_exchange(std::string how, std::string_view request) const;
+
+    std::vector<std::string> args_;
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
     std::string listening_line_;
@@ -72,8 +82,9 @@ private:
     bool tls_ = false;
 };
 
-// Runs the server binary to completion (for command-line errors): its
-// exit status and everything it printed, stdout and stderr together. A
+// Runs the server binary to completion (for command-line errors), with
+// `args` and then the runner's --server-arg flags: its exit status and
+// everything it printed, stdout and stderr together. A
 // server still running after 10 s is killed (exit_status -1), so a server
 // that starts when it should have refused fails the test instead of
 // hanging it.
