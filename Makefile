@@ -139,7 +139,7 @@ help:
 	@echo "  make slides          render the decks in slides/ to build/slides/*.html (needs Node.js)"
 	@echo "  make slides-pdf      the same as PDFs, through Chromium"
 	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
-	@echo "  make bench           load-test the stages beside Python and nginx (~4 min; FULL=1: ~15)"
+	@echo "  make bench           load-test the stages beside Python and nginx (~4 min; FULL=1: ~13)"
 	@echo "  make clean           remove build/"
 	@echo
 	@echo "Options: SAN=address,undefined or SAN=thread builds and tests under sanitizers."

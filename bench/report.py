@@ -8,17 +8,17 @@ import subprocess
 from dataclasses import asdict
 
 # The table's columns after the server's name, and their widths.
-COLUMNS = (("per s", 9), ("(runs)", 25), ("x nginx", 7), ("p50 ms", 7), ("p99 ms", 8),
-           ("x nginx", 7), ("errors", 7), ("timeouts", 8), ("new conn", 10),
+COLUMNS = (("per s", 9), ("(runs)", 29), ("x nginx", 7), ("p50 ms", 7), ("p99 ms", 8),
+           ("p99 x nginx", 11), ("errors", 7), ("timeouts", 8), ("new conn", 10),
            ("CPU us/req", 10), ("cs/req", 6), ("RSS MB", 6))
 HOLD_COLUMNS = (("answered", 9), ("waiting", 8), ("refused", 8), ("not tried", 9),
                 ("still open", 10), ("fresh request", 24), ("RSS MB", 7), ("open s", 6))
 LEGEND = """\
-per s: the median of the runs ('runs': each one); x nginx: this server / nginx (1 worker)
-in this run, for requests per second and for p99; errors and timeouts: wrk's, summed over
-the runs; new conn: the slowest fresh client opened beside wrk, or 'N/M lost': N got no
-answer in time; CPU us/req and cs/req: the server's CPU time and context switches per
-request, all its threads; RSS: its peak resident memory. bench/README.md says more."""
+per s: requests per second, the median of the runs ('runs': each one); x nginx: this
+server / nginx (1 worker) in this run; errors and timeouts: wrk's, summed over the runs;
+new conn: the slowest fresh client opened beside wrk, or 'N/M lost': N got no answer in
+time; CPU us/req and cs/req: the server's CPU time and context switches per request, all
+its threads; RSS: its peak resident memory. bench/README.md says more."""
 
 
 def summarize(runs):
@@ -159,6 +159,7 @@ def write_csv(path, runs):
     for run in runs:
         row = asdict(run)
         del row["config"]
+        row["per_second"] = round(run.per_second, 1)
         waits = row.pop("probe_waits")
         rows.append({"section": run.config.section, "mode": run.config.mode,
                      "connections": run.config.connections, **row, "probes": len(waits),

@@ -523,7 +523,7 @@ def measure(args, stages, scratch):
     count = c10k.raise_fd_limit(c10k.COUNT)
     holds = hold_section(stages, scratch, count) if "hold" in args.only else {}
     present(runs, holds, notes, ["nginx", "nginx 5w", "python", *(f"stage {n}" for n in stages)],
-            count)
+            count, LOOP_STAGE in stages)
 
 
 def demo_section(http_peers, scratch):
@@ -564,7 +564,7 @@ def show(lines):
     return kept
 
 
-def present(runs, holds, notes, order, count):
+def present(runs, holds, notes, order, count, loop_ran):
     """The tables and the targets on the terminal, then the files."""
     summary = report.summarize(runs)
     if summary:
@@ -572,8 +572,11 @@ def present(runs, holds, notes, order, count):
     if holds:
         report.print_holds(holds, f"C10K hold ({count:,} connections; fresh request: the median"
                                   f" of {HOLD_FRESH_CLIENTS}; RSS: while holding them)")
-    report.print_targets(f"Targets for stage {LOOP_STAGE}, the event loop (x nginx: to nginx with"
-                         " one worker, in this run):", loop_targets(summary, holds, count))
+    if loop_ran:
+        report.print_targets(f"Targets for stage {LOOP_STAGE}, the event loop (x nginx: to nginx"
+                             " with one worker, in this run):", loop_targets(summary, holds, count))
+    else:
+        print(f"\nStage {LOOP_STAGE}, the event loop, is not written yet: no targets to check.")
     report.write_csv(OUT / "results.csv", runs)
     report.write_markdown(OUT / "results.md", summary, order, holds, notes)
     chart = summary and report.draw_chart(OUT, summary, order)
