@@ -138,7 +138,7 @@ help:
 	@echo "  make slides-pdf      the same as PDFs, through Chromium"
 	@echo "  make slides-check    look at every rendered slide at 1280x720 (Chromium): code >= 20px, nothing under the controls"
 	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
-	@echo "  make bench           load-test the stages beside Python and nginx (~4 min): table, build/bench/"
+	@echo "  make bench           load-test the stages beside Python and nginx (~4 min; FULL=1: ~13)"
 	@echo "  make clean           remove build/"
 	@echo
 	@echo "Options:"
@@ -213,15 +213,16 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # ---------------------------------------------------------------------------
-# The benchmark ladder: every HTTP stage beside Python's http.server and
-# nginx, on 127.0.0.1, with wrk (bench/run.py says what is measured).
-# BENCH_SECONDS is the length of one of its runs.
-BENCH_SECONDS ?= 3
+# The benchmark: the stages beside nginx and Python's http.server on
+# 127.0.0.1 (bench/README.md says what runs). FULL=1 runs every stage, with
+# more and longer runs; BENCH_SECONDS=N sets the length of one run;
+# ONLY=hold,tls runs some sections (http, demo, stalls, tls, hold).
 bench:
 	@test -z "$(SAN)" || { echo "make bench measures the optimized build: run it without SAN="; exit 2; }
 	@scripts/deps.sh wrk nginx-light gnuplot-nox
 	@$(MAKE) --no-print-directory -j2 $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server)
-	@python3 bench/run.py --seconds $(BENCH_SECONDS)
+	@python3 bench/run.py $(if $(FULL),--full) $(if $(BENCH_SECONDS),--seconds $(BENCH_SECONDS)) \
+		$(if $(ONLY),--only $(ONLY))
 
 # ---------------------------------------------------------------------------
 # Slides: slides/NN-name.md -> build/slides/NN-name.html (+ index.html).

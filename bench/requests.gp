@@ -1,6 +1,6 @@
 # gnuplot script of `make bench`: draws build/bench/requests.png from the
-# table bench/run.py writes to build/bench/requests.dat: one row per
-# configuration and, per server, four columns: the mean of its runs, the
+# table bench/report.py writes to build/bench/requests.dat: one row per
+# configuration and, per server, four columns: the median of its runs, the
 # lowest, the highest, and 1 if some clients got no answer (else 0).
 # One group of bars per configuration, one bar per server; the whisker spans
 # the runs, so machine drift shows. Run from the repository's top folder as
@@ -29,7 +29,7 @@ set xtics nomirror
 set border 3
 set grid ytics
 set format y "%.0s%c"
-set ylabel "requests/s (bar: mean of the runs; whisker: lowest to highest)"
+set ylabel "requests/s (bar: median of the runs; whisker: lowest to highest)"
 set label 1 "Bars count answered requests only. \"clients lost\": while wrk ran, fresh connections got no answer at all\n(the server served some clients and left the others waiting: the table's 'new conn' column)." \
     at screen 0.01, screen 0.03 font "sans,9"
 
