@@ -18,7 +18,8 @@ constexpr std::string_view kScheme = "http";
 // that other sites start go without it. No Max-Age: the browser forgets it
 // when it closes; Max-Age=0 deletes it now (RFC 6265 section 4.1.2).
 std::string session_cookie(std::string_view id) {
-    return std::string(kCookieName) + "=" + std::string(id) + "; HttpOnly; SameSite=Strict; Path=/";
+    return std::string(kCookieName) + "=" + std::string(id) +
+           "; HttpOnly; SameSite=Strict; Path=/";
 }
 // ANCHOR_END: set_cookie
 

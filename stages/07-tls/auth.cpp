@@ -20,7 +20,8 @@ constexpr std::string_view kScheme = "https";
 // Stage 7 serves only HTTPS, so the cookie says Secure: the browser then
 // never sends it in the clear (RFC 6265 section 4.1.2.5).
 std::string session_cookie(std::string_view id) {
-    return std::string(kCookieName) + "=" + std::string(id) + "; HttpOnly; SameSite=Strict; Path=/; Secure";
+    return std::string(kCookieName) + "=" + std::string(id) +
+           "; HttpOnly; SameSite=Strict; Path=/; Secure";
 }
 // ANCHOR_END: set_cookie
 
