@@ -56,10 +56,4 @@ std::optional<Session> SessionStore::find(std::string_view id, TimePoint now) {
 }
 // ANCHOR_END: find
 
-bool SessionStore::remove(std::string_view id, TimePoint now) {
-    const std::string digest = digest_of(id);
-    const Entry* entry = sessions_.find(digest);
-    const bool live = entry != nullptr && !expired(*entry, now);
-    sessions_.erase(digest);
-    return live;
-}
+void SessionStore::remove(std::string_view id) { sessions_.erase(digest_of(id)); }

@@ -7,12 +7,11 @@
 #include "session_store.hpp"
 #include "users.hpp"
 
-// Password hashes one client address may cause a minute, logins and sign-ups
-// together; a login that succeeds is given back.
+// Password hashes a minute: per client address (logins and sign-ups; a good
+// login is given back), and per account from all addresses. The second is
+// far above the first: it takes five addresses to lock an account's owner
+// out, while a botnet still gets no more than 30 guesses.
 inline constexpr std::size_t kAttemptsPerClient = 6;
-// Logins one account may see a minute, from all addresses. Far above one
-// client's share, so that it takes five addresses to lock its owner out,
-// while a botnet still gets no more than this many guesses.
 inline constexpr std::size_t kAttemptsPerAccount = 30;
 
 struct AuthState {

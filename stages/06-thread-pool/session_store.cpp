@@ -59,11 +59,8 @@ std::optional<Session> SessionStore::find(std::string_view id, TimePoint now) {
 }
 // ANCHOR_END: find
 
-bool SessionStore::remove(std::string_view id, TimePoint now) {
+void SessionStore::remove(std::string_view id) {
     const std::string digest = digest_of(id);
     const std::lock_guard lock(mutex_);
-    const Entry* entry = sessions_.find(digest);
-    const bool live = entry != nullptr && !expired(*entry, now);
     sessions_.erase(digest);
-    return live;
 }

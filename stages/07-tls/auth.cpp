@@ -105,7 +105,8 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
 
 HttpResponse logout(AuthState& state, const HttpRequest& request) {
     const std::optional<std::string> id = session_id(request);
-    if (!id || !state.sessions.remove(*id)) return unauthorized(request, "you are not logged in");
+    if (!id || !state.sessions.find(*id)) return unauthorized(request, "you are not logged in");
+    state.sessions.remove(*id);
     HttpResponse response = message_page(request, 200, "logged out");
     response.headers.add("Set-Cookie", session_cookie("") + "; Max-Age=0");
     return response;

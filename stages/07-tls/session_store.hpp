@@ -34,8 +34,8 @@ public:
     std::string create(std::string username, std::string role, TimePoint now = Clock::now());
     // The live session for `id`. Finding it restarts its idle time.
     std::optional<Session> find(std::string_view id, TimePoint now = Clock::now());
-    // Ends a session (logout); false if there was no live one.
-    bool remove(std::string_view id, TimePoint now = Clock::now());
+    // Ends a session (logout).
+    void remove(std::string_view id);
 
     std::size_t size() const {
         const std::lock_guard lock(mutex_);

@@ -43,18 +43,17 @@ public:
     // `iterations`: the cost of new hashes; tests pass a small one.
     explicit UserStore(unsigned iterations = kDefaultIterations);
 
-    // Loads `path` (made if missing) and appends later registrations to it.
-    // Throws std::runtime_error naming the line of a bad line; nobody is
-    // added then. A bad last line without its newline is a write that a
-    // crash cut short: it is cut off, and the warning returned names it.
+    // Loads `path` (made if missing); appends later registrations to it.
+    // Throws std::runtime_error naming a bad line. A bad last line without
+    // its newline is a write a crash cut short: it is cut off, and the
+    // returned warning names it.
     std::string open_file(const std::string& path);
 
     // The user, if the password is theirs. An unknown name costs the same
     // hashing as a wrong password: a quicker 401 would say who exists.
     std::optional<User> authenticate(std::string_view name, std::string_view password) const;
 
-    // A new user. "Alice" is taken when "alice" exists. With a file, the
-    // user's line is on disk before Added is returned.
+    // "Alice" is taken when "alice" exists. The line is on disk before Added.
     AddResult add(std::string_view name, std::string_view password);
 
     std::size_t size() const {

@@ -74,7 +74,9 @@ public:
             const std::string profile_flag = "--user-data-dir=" + profile_;
             ::execl(path.c_str(), path.c_str(), "--headless", "--no-sandbox", "--disable-gpu",
                     "--remote-debugging-pipe", "--ignore-certificate-errors", "--no-first-run",
-                    "--disable-breakpad", "--disable-crash-reporter", "--window-size=800,500",
+                    "--disable-breakpad", "--disable-crash-reporter", "--disable-extensions",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--renderer-process-limit=1", "--window-size=800,500",
                     profile_flag.c_str(), "about:blank", static_cast<char*>(nullptr));
             ::_exit(127);
         }
