@@ -172,10 +172,14 @@ test: deps
 	@scripts/run-tests.sh $(BUILD) --course $(STAGES)
 
 STAGE ?= $(LAST_STAGE)
+# From stage 5 on, the accounts made while it runs (POST /register) are kept
+# in a users file, so that they survive a restart.
+RUN_USERS := build/users.txt
+users_of = $(if $(filter-out 1 2 3 4,$(1)),--users $(RUN_USERS))
 run: deps
 	@$(MAKE) --no-print-directory -j2 stage$(STAGE) $(call certs_of,$(STAGE))
 	@$(if $(call certs_of,$(STAGE)),echo "try: curl --cacert $(CERT) https://127.0.0.1:4443/hello/you  (or open https://localhost:4443/ once your browser trusts $(CERT))")
-	$(BUILD)/stage$(STAGE)/server $(ARGS)
+	$(BUILD)/stage$(STAGE)/server $(call users_of,$(STAGE)) $(ARGS)
 
 # diff N=k: the lesson of stage k, as the changes from stage k-1, in the
 # lesson's order (scripts/stage-diff.sh says which). README=1 adds the new

@@ -1,27 +1,49 @@
 #include "auth.hpp"
 
-#include <algorithm>
-
-#include "cookies.hpp"
 #include "pages.hpp"
 #include "url.hpp"
 
 namespace {
 
-// The scheme to name in WWW-Authenticate, which every 401 must carry
-// (RFC 9110 section 11.6.1): we accept bearer tokens (RFC 6750).
-constexpr std::string_view kChallenge = "Bearer realm=\"course\"";
+using std::chrono::seconds;
 
-// ANCHOR: current_session
-// The session this request belongs to, if any: from "Authorization: Bearer
-// ID", else from the session_id cookie.
-std::optional<Session> current_session(AuthState& state, const HttpRequest& request) {
-    std::optional<std::string> id = bearer_token(request.headers.get("Authorization"));
-    if (!id) id = Cookies::parse(request.headers.get("Cookie")).get(kSessionCookieName);
-    if (!id) return std::nullopt;
-    return state.sessions.find(*id);
+constexpr std::string_view kCookieName = "session_id";
+// Every 401 names a scheme that would work (RFC 9110 section 11.6.1).
+constexpr std::string_view kChallenge = "Bearer realm=\"course\"";
+// The scheme this server speaks: with the Host, its origin (RFC 6454).
+constexpr std::string_view kScheme = "http";
+
+// ANCHOR: set_cookie
+// HttpOnly: scripts in the page cannot read it. SameSite=Strict: requests
+// that other sites start go without it. No Max-Age: the browser forgets it
+// when it closes; Max-Age=0 deletes it now (RFC 6265 section 4.1.2).
+std::string session_cookie(std::string_view id) {
+    return std::string(kCookieName) + "=" + std::string(id) +
+           "; HttpOnly; SameSite=Strict; Path=/";
 }
-// ANCHOR_END: current_session
+// ANCHOR_END: set_cookie
+
+// The one place that finds the session id a request carries: a script's
+// "Authorization: Bearer ID" (RFC 6750 section 2.1), else the cookie a
+// browser sends back, "Cookie: a=1; session_id=ID" (RFC 6265 section 5.4).
+std::optional<std::string> session_id(const HttpRequest& request) {
+    const std::string_view authorization = trim_ows(request.headers.get("Authorization"));
+    if (authorization.size() > 7 && iequals(authorization.substr(0, 7), "Bearer ")) {
+        return std::string(trim_ows(authorization.substr(7)));
+    }
+    for (const std::string_view cookie : split(request.headers.get("Cookie"), ';')) {
+        const std::size_t equals = cookie.find('=');
+        if (equals != std::string_view::npos && trim_ows(cookie.substr(0, equals)) == kCookieName) {
+            return std::string(trim_ows(cookie.substr(equals + 1)));
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Session> current_session(AuthState& state, const HttpRequest& request) {
+    const std::optional<std::string> id = session_id(request);
+    return id ? state.sessions.find(*id) : std::nullopt;
+}
 
 HttpResponse unauthorized(const HttpRequest& request, const std::string& message) {
     HttpResponse response = message_page(request, 401, message);
@@ -29,10 +51,13 @@ HttpResponse unauthorized(const HttpRequest& request, const std::string& message
     return response;
 }
 
-// ANCHOR: read_form
-// The fields of an HTML form's body. Forms are sent as
-// application/x-www-form-urlencoded: the same a=1&b=2 as a query string.
-// Any other type gets 415; a body that does not decode gets 400.
+HttpResponse too_many_attempts(const HttpRequest& request, seconds wait) {
+    HttpResponse response = message_page(request, 429, "too many attempts; try again later");
+    response.headers.add("Retry-After", std::to_string(wait.count()));
+    return response;
+}
+
+// A form's fields: a=1&b=2, as in a query string. 415 for another type.
 std::optional<HttpResponse> read_form(const HttpRequest& request, QueryParams& form) {
     const std::string_view type = trim_ows(split(request.headers.get("Content-Type"), ';').front());
     if (!iequals(type, "application/x-www-form-urlencoded")) {
@@ -46,110 +71,106 @@ std::optional<HttpResponse> read_form(const HttpRequest& request, QueryParams& f
     form = std::move(*parsed);
     return std::nullopt;
 }
-// ANCHOR_END: read_form
 
-// ANCHOR: login
 HttpResponse login(AuthState& state, const HttpRequest& request) {
     QueryParams form;
     if (auto refused = read_form(request, form)) return *refused;
     const std::string username = form.get("username");
 
-    // Too many failures from this address, or against this account: refuse
-    // before hashing anything. Limiting both stops one client guessing many
-    // accounts and many clients guessing one account.
-    const std::string client = std::string(peer_address(request.client));
+    // Counted before the hash, so that a refusal costs nothing: per address
+    // (one client guessing, or trying one password on many accounts) and
+    // per account (many addresses guessing one).
+    const std::string client(peer_address(request.client));
     const std::string account = ascii_lower(username);
-    if (state.failures_by_client.blocked(client) || state.failures_by_user.blocked(account)) {
-        const auto wait = std::max(state.failures_by_client.retry_after(client),
-                                   state.failures_by_user.retry_after(account));
-        HttpResponse response = message_page(request, 429, "too many failed logins; try again later");
-        response.headers.add("Retry-After", std::to_string(wait.count()));
-        return response;
-    }
+    seconds wait = state.attempts_by_client.attempt(client);
+    if (wait == seconds(0)) wait = state.attempts_by_account.attempt(account);
+    if (wait > seconds(0)) return too_many_attempts(request, wait);
 
     const std::optional<User> user = state.users.authenticate(username, form.get("password"));
-    if (!user) {
-        state.failures_by_client.record_failure(client);
-        state.failures_by_user.record_failure(account);
-        // The same answer for an unknown name and a wrong password.
-        return unauthorized(request, "wrong username or password");
-    }
-    // Whoever knows the password is no attacker of this account. (Not the
-    // client's record: anyone can register an account and log in with it.)
-    state.failures_by_user.reset(account);
+    // The same answer for an unknown name and a wrong password.
+    if (!user) return unauthorized(request, "wrong username or password");
+    state.attempts_by_client.forgive(client);  // whoever knows the password was not guessing
+    state.attempts_by_account.forgive(account);
 
-    // A new id at every login, and the old session (if any) ended: an id
-    // planted in the browser before login is worth nothing after it
-    // ("session fixation").
-    if (auto old = Cookies::parse(request.headers.get("Cookie")).get(kSessionCookieName)) {
-        state.sessions.remove(*old);
-    }
+    // A new id at every login, and the session the browser came with ends:
+    // an id planted before the login is worth nothing after it (fixation).
+    if (auto old = session_id(request)) state.sessions.remove(*old);
     const std::string id = state.sessions.create(user->name, user->role);
     HttpResponse response = message_page(request, 200, "logged in as " + user->name);
     response.headers.add("Set-Cookie", session_cookie(id));
     return response;
 }
-// ANCHOR_END: login
 
-// ANCHOR: logout
 HttpResponse logout(AuthState& state, const HttpRequest& request) {
-    std::optional<std::string> id = bearer_token(request.headers.get("Authorization"));
-    if (!id) id = Cookies::parse(request.headers.get("Cookie")).get(kSessionCookieName);
-    // find() first: an expired session still in the store is no session.
+    const std::optional<std::string> id = session_id(request);
     if (!id || !state.sessions.find(*id)) return unauthorized(request, "you are not logged in");
     state.sessions.remove(*id);
     HttpResponse response = message_page(request, 200, "logged out");
-    response.headers.add("Set-Cookie", cleared_session_cookie());
+    response.headers.add("Set-Cookie", session_cookie("") + "; Max-Age=0");
     return response;
 }
-// ANCHOR_END: logout
 
-// ANCHOR: protected
-HttpResponse protected_page(AuthState& state, const HttpRequest& request) {
+// GET /protected, and GET /admin when `admins_only`. 401 means "we do not
+// know who you are"; 403 means "we know, and no".
+HttpResponse members_page(AuthState& state, const HttpRequest& request, bool admins_only) {
     const std::optional<Session> session = current_session(state, request);
     if (!session) return unauthorized(request, "log in to see this page");
-    return message_page(request, 200, "Hello, " + session->username + "! Only signed-in users see this.");
+    if (admins_only && session->role != kRoleAdmin) {
+        return message_page(request, 403, session->username + " is not an admin");
+    }
+    return message_page(request, 200, "Hello, " + session->username +
+                                          (admins_only ? ". You are an admin." : "! Only signed-in users see this."));
 }
 
-HttpResponse admin_page(AuthState& state, const HttpRequest& request) {
-    const std::optional<Session> session = current_session(state, request);
-    if (!session) return unauthorized(request, "log in to see this page");
-    // 401 means "we do not know who you are"; 403 means "we know, and no".
-    if (session->role != kRoleAdmin) return message_page(request, 403, session->username + " is not an admin");
-    return message_page(request, 200, "Hello, " + session->username + ". You are an admin.");
-}
-// ANCHOR_END: protected
-
-// ANCHOR: register
 HttpResponse register_user(AuthState& state, const HttpRequest& request) {
     QueryParams form;
     if (auto refused = read_form(request, form)) return *refused;
+    // An account costs a hash, as a login does: the same budget.
+    const seconds wait = state.attempts_by_client.attempt(peer_address(request.client));
+    if (wait > seconds(0)) return too_many_attempts(request, wait);
     const std::string username = form.get("username");
-    switch (state.users.add(username, form.get("password"))) {
-        case AddResult::Added:
-            return message_page(request, 201, "created the account " + username + "; you can log in now");
-        case AddResult::NameTaken:
-            return message_page(request, 409, "the name " + username + " is taken");
-        case AddResult::BadName:
-            return message_page(request, 400, "a username is " + std::string(kUsernameRule));
-        case AddResult::BadPassword:
-            return message_page(request, 400, "a password is 8 to 128 bytes long");
-        case AddResult::TooManyUsers:
-            break;
-    }
-    return message_page(request, 503, "no more accounts can be created");
+    const AddResult result = state.users.add(username, form.get("password"));
+    if (result == AddResult::NameTaken) return message_page(request, 409, "the name " + username + " is taken");
+    if (result == AddResult::Invalid) return message_page(request, 400, account_rules());
+    return message_page(request, 201, "created the account " + username + "; you can log in now");
 }
-// ANCHOR_END: register
+
+// Whether a browser sent this request for a page of another site. A form
+// there can POST here, and a forged login *sets* the cookie, so SameSite
+// cannot stop it. Browsers name the request's source: Sec-Fetch-Site, and
+// Origin (RFC 6454 section 7), ours being our scheme and the Host the
+// browser asked for. A request with neither comes from no browser.
+bool cross_site(const HttpRequest& request) {
+    const std::string_view site = request.headers.get("Sec-Fetch-Site");
+    if (!site.empty() && site != "same-origin" && site != "none") return true;
+    const std::string_view origin = request.headers.get("Origin");
+    const std::string own = std::string(kScheme) + "://" + std::string(request.headers.get("Host"));
+    return !origin.empty() && !iequals(origin, own);
+}
+
+// Every route here refuses a POST from another site, and its pages may not
+// be framed by one, where a disguised click could press their buttons
+// (clickjacking; X-Frame-Options, RFC 7034).
+RouteHandler guarded(RouteHandler handler) {
+    return [handler = std::move(handler)](const HttpRequest& request) {
+        HttpResponse response = request.method == "POST" && cross_site(request)
+                                    ? message_page(request, 403, "refused: the form was sent from another site")
+                                    : handler(request);
+        response.headers.add("X-Frame-Options", "DENY");
+        return response;
+    };
+}
 
 }  // namespace
 
-// ANCHOR: add_auth_routes
 void add_auth_routes(Router& router, AuthState& state) {
-    router.get("/", [&state](const HttpRequest& r) { return home_page(current_session(state, r)); });
-    router.post("/login", [&state](const HttpRequest& r) { return login(state, r); });
-    router.post("/logout", [&state](const HttpRequest& r) { return logout(state, r); });
-    router.get("/protected", [&state](const HttpRequest& r) { return protected_page(state, r); });
-    router.get("/admin", [&state](const HttpRequest& r) { return admin_page(state, r); });
-    router.post("/register", [&state](const HttpRequest& r) { return register_user(state, r); });
+    const auto add = [&router](const char* method, const char* path, RouteHandler handler) {
+        router.add({method}, path, guarded(std::move(handler)));
+    };
+    add("GET", "/", [&state](const HttpRequest& r) { return home_page(current_session(state, r)); });
+    add("POST", "/login", [&state](const HttpRequest& r) { return login(state, r); });
+    add("POST", "/logout", [&state](const HttpRequest& r) { return logout(state, r); });
+    add("GET", "/protected", [&state](const HttpRequest& r) { return members_page(state, r, false); });
+    add("GET", "/admin", [&state](const HttpRequest& r) { return members_page(state, r, true); });
+    add("POST", "/register", [&state](const HttpRequest& r) { return register_user(state, r); });
 }
-// ANCHOR_END: add_auth_routes

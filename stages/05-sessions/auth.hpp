@@ -1,13 +1,5 @@
-// Sessions: logging in, staying logged in, logging out.
-//
-//   POST /login     username + password -> 200 and a session cookie, or 401
-//   GET  /protected needs a session     -> 200 naming the user, or 401
-//   GET  /admin     needs an admin      -> 200, 403 for other users, 401
-//   POST /logout    ends the session    -> 200 and the cookie cleared, or 401
-//   POST /register  a new account       -> 201, 409 if the name is taken, 400
-//
-// A session is found from the cookie a browser sends back, or from an
-// "Authorization: Bearer ID" header, which scripts find easier to send.
+// The routes of sessions: GET / (the login page), POST /login, /logout and
+// /register, GET /protected and /admin.
 #pragma once
 
 #include "rate_limiter.hpp"
@@ -15,14 +7,19 @@
 #include "session_store.hpp"
 #include "users.hpp"
 
-// Everything the login system remembers.
+// Password hashes a minute: per client address (logins and sign-ups; a good
+// login is given back), and per account from all addresses. The second is
+// far above the first: it takes five addresses to lock an account's owner
+// out, while a botnet still gets no more than 30 guesses.
+inline constexpr std::size_t kAttemptsPerClient = 6;
+inline constexpr std::size_t kAttemptsPerAccount = 30;
+
 struct AuthState {
     UserStore users;
     SessionStore sessions;
-    RateLimiter failures_by_client;  // per client address
-    RateLimiter failures_by_user;    // per username tried
+    RateLimiter attempts_by_client{kAttemptsPerClient};
+    RateLimiter attempts_by_account{kAttemptsPerAccount};
 };
 
-// Registers the routes above, and GET / (the login page), on `router`.
 // The handlers keep a reference to `state`, which must outlive the router.
 void add_auth_routes(Router& router, AuthState& state);

@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
     flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
     flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
               request_timeout, 1, 3600);
-    flags.add("--users", "FILE", "more users, one 'name:role:hash' per line", users_file);
+    flags.add("--users", "FILE", "users, one 'name:role:hash' per line; registrations are added",
+              users_file);
     flags.add("--session-ttl", "SECONDS", "a session ends after this long unused", session_ttl, 1,
               30L * 24 * 3600);
     flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
@@ -50,33 +51,30 @@ int main(int argc, char** argv) {
               idle_timeout, 1, 3600);
     flags.parse(argc, argv);
 
-    // ANCHOR: hash_password
     if (!hash_for.empty()) {
         std::string password;
         std::getline(std::cin, password);
         if (!valid_username(hash_for) || !valid_password(password)) {
-            std::fprintf(stderr, "server: a name is %s; a password is 8 to 128 bytes\n",
-                         std::string(kUsernameRule).c_str());
+            std::fprintf(stderr, "server: %s\n", account_rules().c_str());
             return 2;
         }
-        std::printf("%s\n", users_file_line(hash_for, kRoleUser, password).c_str());
+        std::printf("%s\n", users_file_line(hash_for, kRoleUser, hash_password(password)).c_str());
         return 0;
     }
-    // ANCHOR_END: hash_password
     ConnectionOptions options;
     options.request_timeout = std::chrono::seconds(request_timeout);
     options.idle_timeout = std::chrono::seconds(idle_timeout);
 
     // ANCHOR: routes
-    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl)), RateLimiter(),
-                   RateLimiter()};
-    if (!users_file.empty()) {
-        try {
-            auth.users.load_file(users_file);
-        } catch (const std::exception& error) {
-            std::fprintf(stderr, "server: --users: %s\n", error.what());
-            return 2;
-        }
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl))};
+    try {
+        const std::string warning = users_file.empty()
+                                        ? "no --users FILE: new accounts live in memory only"
+                                        : auth.users.open_file(users_file);
+        if (!warning.empty()) log_line("warning: " + warning);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: --users: %s\n", error.what());
+        return 2;
     }
     Router router;
     add_auth_routes(router, auth);

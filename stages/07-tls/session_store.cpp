@@ -2,123 +2,65 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
-#include <cstring>
-#include <iterator>
 #include <stdexcept>
 
 namespace {
 
-std::string to_hex(const unsigned char* bytes, std::size_t size) {
-    constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < size; ++i) {
-        out += kDigits[bytes[i] >> 4];
-        out += kDigits[bytes[i] & 0x0f];
-    }
-    return out;
+// Sessions are kept under the SHA-256 of their id: a memory dump shows no id
+// that works. And a hash map compares keys byte by byte, stopping at the
+// first difference, so its timing could leak a stored id a byte at a time;
+// an attacker cannot steer the bytes of a digest, compared in constant time.
+std::string digest_of(std::string_view id) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(id.data()), id.size(), digest);
+    return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
 }  // namespace
 
+bool SessionStore::ConstantTimeEqual::operator()(const std::string& a, const std::string& b) const {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 SessionStore::SessionStore(std::chrono::seconds ttl, std::size_t max_sessions)
-    : ttl_(ttl), max_sessions_(max_sessions) {
+    : ttl_(ttl), sessions_(max_sessions) {
     if (ttl_.count() <= 0) throw std::invalid_argument("session ttl must be positive");
-    if (max_sessions_ == 0) throw std::invalid_argument("a session store must hold one session");
 }
 
-// ANCHOR: digest
-// Sessions are found by the SHA-256 of their id, for two reasons.
-//
-// Timing: a hash map finds a key by comparing it with stored keys byte by
-// byte, stopping at the first difference, so an attacker who measures
-// response times could learn a stored id one byte at a time. Here the
-// compared bytes are SHA-256 outputs, which the attacker cannot steer (to
-// fix the first byte of a hash they would have to invert SHA-256), and the
-// comparison itself runs in constant time anyway (DigestEqual below).
-//
-// Leaks: the store never holds a usable id. A memory dump, a debug print or
-// a future sessions file shows digests, and a digest is not a cookie, the
-// same reason we store password hashes rather than passwords.
-SessionStore::Digest SessionStore::digest_of(std::string_view id) {
-    Digest digest;
-    SHA256(reinterpret_cast<const unsigned char*>(id.data()), id.size(), digest.data());
-    return digest;
-}
-
-// The digest is already uniformly random: its first bytes make a fine
-// bucket number, no second hash needed.
-std::size_t SessionStore::DigestHash::operator()(const Digest& digest) const {
-    std::size_t bucket;
-    std::memcpy(&bucket, digest.data(), sizeof bucket);
-    return bucket;
-}
-
-bool SessionStore::DigestEqual::operator()(const Digest& a, const Digest& b) const {
-    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-// ANCHOR_END: digest
-
-bool SessionStore::expired(const Entry& entry, TimePoint now) const {
-    return now - entry.last_seen >= ttl_;
-}
-
-void SessionStore::erase(Entries::iterator entry) {
-    by_digest_.erase(entry->digest);
-    entries_.erase(entry);
-}
-
-// ANCHOR: create
 std::string SessionStore::create(std::string username, std::string role, TimePoint now) {
-    unsigned char random[kSessionIdBytes];
-    if (RAND_bytes(random, sizeof random) != 1) {
-        throw std::runtime_error("RAND_bytes failed: no randomness for a session id");
+    unsigned char random[kSessionIdBytes];  // from OpenSSL's CSPRNG: never a counter or the clock
+    if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("RAND_bytes failed");
+    std::string id;
+    for (const unsigned char byte : random) {
+        id += "0123456789abcdef"[byte >> 4];
+        id += "0123456789abcdef"[byte & 15];
     }
-    const std::string id = to_hex(random, sizeof random);
-    const Digest digest = digest_of(id);
-    // Only now the lock: the random bytes and the hash need none.
+    const std::string digest = digest_of(id);  // the random bytes and the hash need no lock
     const std::lock_guard lock(mutex_);
-
-    // Make room. The list is in order of last use, so expired sessions sit
-    // at the back: drop those first, then, if the store is still full, the
-    // least recently used. (Refusing logins when full would let whoever
-    // fills the store lock everybody out; evicting costs the idlest user a
-    // new login instead.)
-    while (!entries_.empty() &&
-           (expired(entries_.back(), now) || entries_.size() >= max_sessions_)) {
-        erase(std::prev(entries_.end()));
-    }
-
-    // Two equal 128-bit ids would take about 2^64 sessions (the birthday
-    // bound), so no check for a clash.
-    entries_.push_front({digest, Session{std::move(username), std::move(role)}, now});
-    by_digest_[entries_.front().digest] = entries_.begin();
+    sessions_.put(digest, Entry{Session{std::move(username), std::move(role)}, now},
+                  [&](const Entry& entry) { return expired(entry, now); });
     return id;
 }
-// ANCHOR_END: create
 
 // ANCHOR: find
 std::optional<Session> SessionStore::find(std::string_view id, TimePoint now) {
-    const Digest digest = digest_of(id);
+    const std::string digest = digest_of(id);
     const std::lock_guard lock(mutex_);
-    const auto found = by_digest_.find(digest);
-    if (found == by_digest_.end()) return std::nullopt;
-    const Entries::iterator entry = found->second;
+    Entry* entry = sessions_.find(digest);
+    if (entry == nullptr) return std::nullopt;
     if (expired(*entry, now)) {
-        erase(entry);
+        sessions_.erase(digest);
         return std::nullopt;
     }
     entry->last_seen = now;
-    entries_.splice(entries_.begin(), entries_, entry);  // now the most recently used
     return entry->session;
 }
 // ANCHOR_END: find
 
-bool SessionStore::remove(std::string_view id) {
-    const Digest digest = digest_of(id);
+void SessionStore::remove(std::string_view id) {
+    const std::string digest = digest_of(id);
     const std::lock_guard lock(mutex_);
-    const auto found = by_digest_.find(digest);
-    if (found == by_digest_.end()) return false;
-    erase(found->second);
-    return true;
+    sessions_.erase(digest);
 }

@@ -1,14 +1,9 @@
-// UserStore: who may log in, with which password, and in which role.
+// UserStore: who may log in, with which password, in which role. The demo
+// users alice / wonderland (admin) and bob / builder are always there.
+// With --users FILE, more are loaded from FILE, one line each, and every
+// registration is appended to it; without, new accounts live in memory only.
 //
-// Only password hashes are kept (see password.hpp), never the passwords.
-// Two demo users exist from the start: alice / wonderland (admin) and
-// bob / builder (user). `--users FILE` adds more, one per line:
-//
-//     # username:role:hash, as printed by `server --hash-password`
 //     carol:user:pbkdf2-sha256$600000$3q2+7w...==$Zm9v...=
-//
-// POST /register adds users while the server runs; they live in memory
-// only and are gone when it stops.
 #pragma once
 
 #include <cstddef>
@@ -18,70 +13,48 @@
 #include <string>
 #include <string_view>
 
+#include "fd.hpp"
 #include "password.hpp"
 
 inline constexpr std::string_view kRoleAdmin = "admin";
 inline constexpr std::string_view kRoleUser = "user";
-
-// Usernames: 1 to 32 bytes of A-Z a-z 0-9 _ . -
-// A name is shown in pages and logs and written into the users file, so
-// it must not carry markup (<, &, "), control bytes, spaces, ':' (the
-// file's separator) or '#' (its comments).
+// A name goes into pages, logs and the users file, so it is only made of
+// A-Z a-z 0-9 _ . - : no markup, no spaces, no ':'.
 inline constexpr std::size_t kMaxUsernameBytes = 32;
-inline constexpr std::string_view kUsernameRule = "1 to 32 of A-Z a-z 0-9 _ . -";
-
-// Passwords: 8 to 128 bytes, anything else allowed (spaces, any UTF-8).
-// 8 is NIST SP 800-63B's (2017) minimum, section 5.1.1.2; its 2024
-// revision (SP 800-63B-4, section 3.1.1.2) asks for 15 when the password
-// is the only factor: raise it for real use. No "one digit, one symbol"
-// rules, which that guidance advises against. The upper bound is there
-// because every byte is hashed at every login: Django once accepted
-// megabyte passwords and a handful of logins could stall a server
-// (CVE-2013-1443).
+// 8: NIST SP 800-63B section 5.1.1.2. 128: every byte is hashed at every
+// login, and a megabyte password must not cost a server (CVE-2013-1443).
 inline constexpr std::size_t kMinPasswordBytes = 8;
 inline constexpr std::size_t kMaxPasswordBytes = 128;
 
-// Registration is open to anyone, so the number of users is bounded too.
-inline constexpr std::size_t kMaxUsers = 10'000;
+bool valid_username(std::string_view name);
+bool valid_password(std::string_view password);
+// "a username is 1 to 32 of A-Z a-z 0-9 _ . -; a password is 8 to 128 bytes"
+std::string account_rules();
 
 struct User {
     std::string name;
     std::string role;  // kRoleAdmin or kRoleUser
 };
 
-enum class AddResult {
-    Added,         // 201 Created
-    NameTaken,     // 409 Conflict
-    BadName,       // 400 Bad Request
-    BadPassword,   // 400 Bad Request
-    TooManyUsers,  // 503 Service Unavailable: the store is full
-};
-
-bool valid_username(std::string_view name);
-bool valid_password(std::string_view password);
-bool valid_role(std::string_view role);
+enum class AddResult { Added, NameTaken, Invalid };
 
 class UserStore {
 public:
-    // Starts with the demo users. `iterations` is the PBKDF2 cost for the
-    // hashes this store makes; tests pass a small one to run fast.
+    // `iterations`: the cost of new hashes; tests pass a small one.
     explicit UserStore(unsigned iterations = kDefaultIterations);
 
-    // Adds the users of a users file. Throws std::runtime_error naming the
-    // file and line ("users.txt line 3: unknown role 'root' ...") for the
-    // first bad line; nothing is added then.
-    void load_file(const std::string& path);
+    // Loads `path` (made if missing); appends later registrations to it.
+    // Throws std::runtime_error naming a bad line. A bad last line without
+    // its newline is a write a crash cut short: it is cut off, and the
+    // returned warning names it.
+    std::string open_file(const std::string& path);
 
-    // The user, if `password` is theirs; nothing for a wrong password and
-    // for an unknown name alike, after the same amount of hashing.
+    // The user, if the password is theirs. An unknown name costs the same
+    // hashing as a wrong password: a quicker 401 would say who exists.
     std::optional<User> authenticate(std::string_view name, std::string_view password) const;
 
-    // For POST /register. Names differing only in case count as taken:
-    // "Alice" next to "alice" would fool people reading names.
-    // Throws std::invalid_argument for a role other than admin or user
-    // (the role comes from the server's code, never from the client).
-    AddResult add(std::string_view name, std::string_view password,
-                  std::string_view role = kRoleUser);
+    // "Alice" is taken when "alice" exists. The line is on disk before Added.
+    AddResult add(std::string_view name, std::string_view password);
 
     std::size_t size() const {
         const std::lock_guard lock(mutex_);
@@ -89,11 +62,6 @@ public:
     }
 
 private:
-    // Stage 6: workers log in and register at the same time. The mutex
-    // guards accounts_ only, and is never held while hashing: a third of a
-    // second under a lock would make every other login wait in line.
-    mutable std::mutex mutex_;
-
     struct Account {
         std::string name;  // as registered: "Alice"
         std::string role;
@@ -101,16 +69,18 @@ private:
     };
     using Accounts = std::map<std::string, Account, std::less<>>;  // by lowercase name
 
-    const Account* lookup(std::string_view name) const;
+    static std::string read_line(std::string_view line, Accounts& accounts);
+    void append_to_file(const Account& account) const;
 
+    // Stage 6: workers log in and register at the same time. The lock is
+    // never held while hashing: a fifth of a second under it would make
+    // every other login queue. It is held while a line is written, so that
+    // two registrations never mix their lines.
+    mutable std::mutex mutex_;
     unsigned iterations_;
-    // A hash of a password nobody knows, checked when the name is unknown.
-    std::string dummy_hash_;
     Accounts accounts_;
+    Fd file_;  // the users file, open for appending
 };
 
-// The users-file line for a new user: "carol:user:pbkdf2-sha256$...".
-// What `server --hash-password` prints. Throws std::invalid_argument with
-// a message for a bad name, role or password.
-std::string users_file_line(std::string_view name, std::string_view role,
-                            std::string_view password, unsigned iterations = kDefaultIterations);
+// A user's line in a users file: "carol:user:pbkdf2-sha256$...".
+std::string users_file_line(std::string_view name, std::string_view role, std::string_view hash);

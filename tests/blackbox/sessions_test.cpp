@@ -1,9 +1,14 @@
 // Stage 5: users, sessions, cookies, 401/403/409/415/429.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "stage_test.hpp"
 #include "strings.hpp"
@@ -274,4 +279,185 @@ STAGE_TEST(5, "--users FILE adds users made with --hash-password") {
     CHECK(bad.exit_status == 2);
     CHECK(bad.output.find("line 1") != std::string::npos);
     shell("rm -rf '" + folder + "'");
+}
+
+namespace {
+
+// Our own origin, as a browser names it: our scheme and the Host the
+// requests in these tests carry ("Host: x").
+std::string own_origin(const TestServer& server) { return server.tls() ? "https://x" : "http://x"; }
+
+}  // namespace
+
+STAGE_TEST(5, "POST /login, /logout and /register sent by another site's page: 403, and nothing happens") {
+    TestServer server;
+    const std::string id = log_in(server, "alice", "wonderland");
+    REQUIRE_FALSE(id.empty());
+    const std::string foreign[] = {
+        "Origin: http://evil.example\r\n",
+        "Origin: " + own_origin(server) + ":8443\r\n",                // another port
+        "Origin: " + std::string(server.tls() ? "http" : "https") + "://x\r\n",  // another scheme
+        "Origin: null\r\n",                                           // a sandboxed or file: page
+        "Sec-Fetch-Site: cross-site\r\n",
+        "Sec-Fetch-Site: same-site\r\n",                              // a sibling subdomain, another port
+        "Origin: " + own_origin(server) + "\r\nSec-Fetch-Site: cross-site\r\n",
+    };
+    for (const std::string& header : foreign) {
+        Exchange login = server.exchange(form_post("/login", "username=bob&password=builder", header));
+        INFO(login);
+        CHECK(login.response().status == 403);
+        CHECK_FALSE(login.response().has_header("Set-Cookie"));
+        Exchange signup = server.exchange(form_post("/register", "username=mallory&password=long+enough", header));
+        CHECK(signup.response().status == 403);
+        Exchange logout = server.exchange(form_post("/logout", "", cookie(id) + header));
+        CHECK(logout.response().status == 403);
+    }
+    CHECK(server.exchange(get("/protected", cookie(id))).response().status == 200);  // still signed in
+    CHECK(log_in(server, "mallory", "long+enough").empty());                         // never created
+}
+
+STAGE_TEST(5, "the same POSTs from the site's own page, or from no browser at all, are served") {
+    TestServer server;
+    const std::string own = own_origin(server);
+    const std::string same_site[] = {
+        "Origin: " + own + "\r\n",
+        "Sec-Fetch-Site: same-origin\r\n",
+        "Sec-Fetch-Site: none\r\n",  // typed in the address bar
+        "Origin: " + own + "\r\nSec-Fetch-Site: same-origin\r\n",
+    };
+    for (const std::string& header : same_site) {
+        Exchange login = server.exchange(form_post("/login", "username=bob&password=builder", header));
+        INFO(login);
+        CHECK(login.response().status == 200);
+    }
+    Exchange signup = server.exchange(form_post("/register", "username=carol&password=long+enough",
+                                                "Origin: " + own + "\r\n"));
+    CHECK(signup.response().status == 201);
+}
+
+STAGE_TEST(5, "the login pages may not be shown in another site's frame: X-Frame-Options: DENY") {
+    TestServer server;
+    const std::string browser = "Accept: text/html\r\n";
+    Exchange home = server.exchange(get("/"));
+    Exchange denied = server.exchange(get("/protected", browser));
+    Exchange login = server.exchange(form_post("/login", "username=alice&password=wonderland", browser));
+    for (const Exchange* ex : {&home, &denied, &login}) {
+        INFO(*ex);
+        CHECK(ex->response().header("Content-Type").starts_with("text/html"));
+        CHECK(ex->response().header("X-Frame-Options") == "DENY");
+    }
+}
+
+STAGE_TEST(5, "sign-ups share a client's budget with logins: the 7th hash in a minute is 429") {
+    TestServer server;
+    for (int i = 0; i < 6; ++i) {
+        Exchange ex = server.exchange(form_post("/register", "username=user" + std::to_string(i) + "&password=long+enough"));
+        INFO(ex);
+        CHECK(ex.response().status == 201);
+    }
+    Exchange blocked = server.exchange(form_post("/register", "username=one_more&password=long+enough"));
+    INFO(blocked);
+    CHECK(blocked.response().status == 429);
+    CHECK(blocked.response().has_header("Retry-After"));
+    CHECK(server.exchange(form_post("/login", "username=alice&password=wonderland")).response().status == 429);
+}
+
+STAGE_TEST(5, "successful logins do not use up the budget") {
+    TestServer server;
+    for (int i = 0; i < 7; ++i) CHECK_FALSE(log_in(server, "bob", "builder").empty());  // one more than it holds
+}
+
+STAGE_TEST(5, "without --users, the server says at start that new accounts live in memory only") {
+    TestServer server;
+    CHECK(server.log().find("memory only") != std::string::npos);
+}
+
+namespace {
+
+// A folder for one test's users file, removed afterwards.
+class TempFolder {
+public:
+    TempFolder() {
+        char name[] = "/tmp/course-users-XXXXXX";
+        REQUIRE(::mkdtemp(name) != nullptr);
+        path_ = name;
+    }
+    ~TempFolder() { std::filesystem::remove_all(path_); }
+    TempFolder(const TempFolder&) = delete;
+    TempFolder& operator=(const TempFolder&) = delete;
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+}  // namespace
+
+STAGE_TEST(5, "with --users FILE, an account survives a SIGKILL right after its 201") {
+    const TempFolder folder;
+    const std::string users = folder.file("users.txt");  // made by the server
+    {
+        TestServer server({"--users", users});
+        CHECK(server.log().find("memory only") == std::string::npos);
+        Exchange created = server.exchange(form_post("/register", "username=carol&password=correct+horse"));
+        INFO(created);
+        REQUIRE(created.response().status == 201);
+        ::kill(server.pid(), SIGKILL);  // no chance to flush or tidy up anything
+        int status = 0;
+        ::waitpid(server.pid(), &status, 0);
+        server.forget();
+        CHECK(WIFSIGNALED(status));
+    }
+    TestServer again({"--users", users});
+    CHECK_FALSE(log_in(again, "carol", "correct+horse").empty());
+    CHECK(again.exchange(form_post("/register", "username=carol&password=another+one")).response().status == 409);
+}
+
+STAGE_TEST(5, "a torn last line in the users file: a warning naming it, and the other users load") {
+    const TempFolder folder;
+    {
+        std::ofstream(folder.file("password")) << "s3cret-pass\n";
+    }
+    const std::string line = shell("'" + test_target().server_path + "' --hash-password erin < " + folder.file("password"));
+    REQUIRE(line.starts_with("erin:user:pbkdf2-sha256$"));
+    const std::string users = folder.file("users.txt");
+    {
+        // A crash while a registration was being written: half a line, no newline.
+        std::ofstream(users) << "# users\n" << line << "dave:user:pbkdf2-sha256$600000$AAAA";
+    }
+    {
+        TestServer server({"--users", users});
+        INFO(server.log());
+        CHECK(server.log().find("line 3") != std::string::npos);
+        CHECK(server.log().find("cut short") != std::string::npos);
+        CHECK_FALSE(log_in(server, "erin", "s3cret-pass").empty());
+        CHECK(server.exchange(form_post("/register", "username=frank&password=long+enough")).response().status == 201);
+    }
+    TestServer again({"--users", users});
+    INFO(again.log());
+    CHECK(again.log().find("cut short") == std::string::npos);  // the file is whole again
+    CHECK_FALSE(log_in(again, "frank", "long+enough").empty());
+    CHECK_FALSE(log_in(again, "erin", "s3cret-pass").empty());
+}
+
+STAGE_TEST(6, "20 wrong passwords for bob at once: at most 6 are checked (401), the others get 429") {
+    TestServer server;
+    std::vector<int> statuses(20, 0);
+    {
+        std::vector<std::thread> clients;
+        for (std::size_t i = 0; i < statuses.size(); ++i) {
+            clients.emplace_back([&, i] {
+                Connection connection = server.connect();
+                connection.send(form_post("/login", "username=bob&password=guess" + std::to_string(i)));
+                statuses[i] = connection.read_response(false, std::chrono::seconds(60)).status;
+            });
+        }
+        for (std::thread& client : clients) client.join();
+    }
+    const auto checked = std::count(statuses.begin(), statuses.end(), 401);
+    const auto refused = std::count(statuses.begin(), statuses.end(), 429);
+    INFO("401: ", checked, ", 429: ", refused);
+    CHECK(checked >= 1);
+    CHECK(checked <= 6);
+    CHECK(checked + refused == 20);
 }

@@ -47,15 +47,15 @@ TEST_CASE("every hash gets a fresh salt: one password, two different hashes") {
 
 TEST_CASE("it is standard PBKDF2-HMAC-SHA256 (RFC 7914 section 11, first test vector)") {
     // P = "passwd", S = "salt", c = 1: the first 32 bytes of the vector
-    // 55 ac 04 6e 56 e3 08 9f ... ("c2FsdA==" is "salt" in base64).
+    // 55 ac 04 6e 56 e3 08 9f ... The salt is used as the text stored.
     const std::string stored =
-        "pbkdf2-sha256$1$c2FsdA==$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLw=";
+        "pbkdf2-sha256$1$salt$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLw=";
     CHECK(is_password_hash(stored));
     CHECK(verify_password("passwd", stored));
     CHECK_FALSE(verify_password("passwe", stored));
     // The iteration count is read from the string, not assumed.
     CHECK_FALSE(verify_password(
-        "passwd", "pbkdf2-sha256$2$c2FsdA==$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLw="));
+        "passwd", "pbkdf2-sha256$2$salt$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLw="));
 }
 
 TEST_CASE("a changed salt or hash no longer verifies") {
@@ -65,6 +65,8 @@ TEST_CASE("a changed salt or hash no longer verifies") {
     other_salt[0] = other_salt[0] == 'A' ? 'B' : 'A';
     CHECK_FALSE(verify_password("secret password", "pbkdf2-sha256$1000$" + other_salt + "$" +
                                                        std::string(parts[3])));
+    CHECK_FALSE(verify_password("secret password", "pbkdf2-sha256$1000$" + other_salt.substr(1) +
+                                                       "$" + std::string(parts[3])));
     std::string other_hash = std::string(parts[3]);
     other_hash[5] = other_hash[5] == 'A' ? 'B' : 'A';
     CHECK_FALSE(verify_password("secret password", "pbkdf2-sha256$1000$" +
@@ -95,7 +97,8 @@ TEST_CASE("a malformed stored string verifies false and never throws") {
         "pbkdf2-sha256$1$" + salt + "$",                    // empty hash
         "pbkdf2-sha256$1$" + salt + "$" + hash.substr(0, 40),         // hash too short
         "pbkdf2-sha256$1$" + salt + "$" + hash + "AAAA",              // hash too long
-        "pbkdf2-sha256$1$" + salt.substr(1) + "$" + hash,             // length not 4k
+        "pbkdf2-sha256$01$" + salt + "$" + hash,                      // a leading zero
+        "pbkdf2-sha256$1$" + salt + "*$" + hash,                      // salt not base64
         "pbkdf2-sha256$1$" + salt + "$" + "*" + hash.substr(1),       // not base64
         "pbkdf2-sha256$1$" + salt + "$" + "=" + hash.substr(1),       // '=' not at the end
         "pbkdf2-sha256$1$" + std::string(100, 'A') + "$" + hash,      // salt above 64 bytes
