@@ -1,0 +1,312 @@
+// Static files: a document root served safely (stage 3); validators, 304,
+// 412, ranges and gzip (stage 4). Every test builds its own root in a
+// temporary folder and starts the server with --root.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "stage_test.hpp"
+#include "strings.hpp"
+#include "test_server.hpp"
+
+namespace {
+
+// Bytes no served answer may ever contain: they live outside the root.
+const std::string kSecret = "TOP-SECRET-BYTES";
+
+// A 1x1 PNG with NUL bytes in it: a binary file must arrive unchanged.
+const std::string kPng("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89", 33);
+
+void write_file(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string shell(const std::string& command) {
+    std::string output;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return output;
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+    ::pclose(pipe);
+    return output;
+}
+
+// A temporary folder holding `root` (served) and `outside` (never served),
+// with symbolic links from one to the other:
+//
+//   root/index.html  style.css  logo.png  notes.txt  data.bin  UPPER.CSS
+//   root/docs/index.html   root/empty/   root/sub/page.txt
+//   root/inside.txt -> notes.txt              (stays inside: served)
+//   root/escape.txt -> ../outside/secret.txt  (points out: refused)
+//   root/escape-dir -> ../outside             (a folder out: refused)
+//   root/absolute.txt -> <abs>/outside/secret.txt
+//   outside/secret.txt, and the same secret in the folder above the root
+struct DocumentRoot {
+    std::string base;
+    std::string root;
+    DocumentRoot() {
+        char dir[] = "/tmp/course-static-XXXXXX";
+        REQUIRE(::mkdtemp(dir) != nullptr);
+        base = dir;
+        root = base + "/root";
+        for (const char* folder : {"/root", "/root/docs", "/root/empty", "/root/sub", "/outside"}) {
+            REQUIRE(::mkdir((base + folder).c_str(), 0755) == 0);
+        }
+        write_file(root + "/index.html", "<!doctype html><title>test root</title>\n");
+        write_file(root + "/style.css", "body { color: navy; }\n");
+        write_file(root + "/logo.png", kPng);
+        write_file(root + "/notes.txt", "some notes\n");
+        write_file(root + "/data.bin", std::string("\0\1\2\3", 4));
+        write_file(root + "/UPPER.CSS", "p {}\n");
+        write_file(root + "/docs/index.html", "<!doctype html><title>docs</title>\n");
+        write_file(root + "/sub/page.txt", "a page\n");
+        write_file(base + "/outside/secret.txt", kSecret);
+        write_file(base + "/secret.txt", kSecret);
+        REQUIRE(::symlink("notes.txt", (root + "/inside.txt").c_str()) == 0);
+        REQUIRE(::symlink("../outside/secret.txt", (root + "/escape.txt").c_str()) == 0);
+        REQUIRE(::symlink("../outside", (root + "/escape-dir").c_str()) == 0);
+        REQUIRE(::symlink((base + "/outside/secret.txt").c_str(), (root + "/absolute.txt").c_str()) == 0);
+    }
+    ~DocumentRoot() { shell("rm -rf '" + base + "'"); }
+    DocumentRoot(const DocumentRoot&) = delete;
+    DocumentRoot& operator=(const DocumentRoot&) = delete;
+
+    std::vector<std::string> args() const { return {"--root", root}; }
+};
+
+std::string get(const std::string& target, const std::string& extra_headers = "") {
+    return "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + extra_headers + "\r\n";
+}
+
+// "curl -s" with what it needs for this server (the development
+// certificate from stage 7 on) and a base URL.
+std::string curl(const TestServer& server) {
+    return std::string("curl -s ") + (server.tls() ? "--cacert build/certs/cert.pem " : "");
+}
+
+// The server's peak memory so far (VmHWM, kB), from /proc.
+long peak_rss_kb(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("VmHWM:")) return std::atol(line.c_str() + 6);
+    }
+    return -1;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Stage 3: a document root, served safely.
+
+STAGE_TEST(3, "files under --root are served with their bytes, type and length") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    struct Expected {
+        const char* target;
+        std::string body;
+        const char* type;
+    };
+    const std::vector<Expected> expected = {
+        {"/static/index.html", "<!doctype html><title>test root</title>\n", "text/html; charset=utf-8"},
+        {"/static/style.css", "body { color: navy; }\n", "text/css; charset=utf-8"},
+        {"/static/logo.png", kPng, "image/png"},
+        {"/static/notes.txt", "some notes\n", "text/plain; charset=utf-8"},
+        {"/static/data.bin", std::string("\0\1\2\3", 4), "application/octet-stream"},
+        {"/static/UPPER.CSS", "p {}\n", "text/css; charset=utf-8"},
+        {"/static/sub/page.txt", "a page\n", "text/plain; charset=utf-8"},
+        {"/static/sub%2Fpage.txt", "a page\n", "text/plain; charset=utf-8"},  // an encoded '/' is a '/'
+        {"/static/inside.txt", "some notes\n", "text/plain; charset=utf-8"},  // a link that stays inside
+        {"/", "<!doctype html><title>test root</title>\n", "text/html; charset=utf-8"},
+    };
+    for (const Expected& file : expected) {
+        Exchange ex = server.exchange(get(file.target));
+        INFO(ex);
+        CHECK(ex.response().status == 200);
+        CHECK(ex.response().body == file.body);
+        CHECK(ex.response().header("Content-Type") == file.type);
+        CHECK(ex.response().header("Content-Length") == std::to_string(file.body.size()));
+    }
+}
+
+STAGE_TEST(3, "Last-Modified is the file's modification time, in IMF-fixdate") {
+    DocumentRoot files;
+    // 2001-09-09 01:46:40 UTC, one billion seconds after 1970.
+    const std::string touch = "touch -d @1000000000 '" + files.root + "/notes.txt'";
+    REQUIRE(std::system(touch.c_str()) == 0);
+    TestServer server(files.args());
+    Exchange ex = server.exchange(get("/static/notes.txt"));
+    INFO(ex);
+    CHECK(ex.response().header("Last-Modified") == "Sun, 09 Sep 2001 01:46:40 GMT");
+}
+
+STAGE_TEST(3, "every response says X-Content-Type-Options: nosniff") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    for (const std::string& request : {get("/"), get("/static/notes.txt"), get("/hello/x"), get("/nothing"),
+                                       get("/static/missing.txt"), get("/static/docs")}) {
+        Exchange ex = server.exchange(request);
+        INFO(ex);
+        CHECK(ex.response().header("X-Content-Type-Options") == "nosniff");
+    }
+    Exchange bad = server.exchange("GET / HTTP/1.1\r\nHost : x\r\n\r\n");  // malformed: 400
+    INFO(bad);
+    CHECK(bad.response().status == 400);
+    CHECK(bad.response().header("X-Content-Type-Options") == "nosniff");
+}
+
+STAGE_TEST(3, "no spelling of a path reaches a byte outside the root") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    // The secret sits at root/../outside/secret.txt and root/../secret.txt.
+    const std::vector<std::string> targets = {
+        "/static/../secret.txt",                          // plain dot-dot (no client normalizes here)
+        "/static/../outside/secret.txt",
+        "/static/sub/../../secret.txt",
+        "/static/./../secret.txt",
+        "/static/%2e%2e/secret.txt",                      // encoded dots
+        "/static/%2E%2E/outside/secret.txt",
+        "/static/.%2e/secret.txt",
+        "/static/%2e%2e%2fsecret.txt",                    // encoded slash too
+        "/static/..%2fsecret.txt",
+        "/static/..%2Foutside%2Fsecret.txt",
+        "/static/sub%2f..%2f..%2fsecret.txt",
+        "/static/%2e%2e%5csecret.txt",                    // encoded backslash
+        "/static/..%5c..%5csecret.txt",
+        "/static/..\\secret.txt",                         // a raw backslash
+        "/static/%252e%252e/secret.txt",                  // double-encoded: decoded once, a name
+        "/static/%252e%252e%252fsecret.txt",
+        "/static/%c0%ae%c0%ae/secret.txt",                // overlong UTF-8 dots: just bytes
+        "/static/....//secret.txt",
+        "/static//etc/passwd",                            // absolute after the route
+        "/static/%2fetc%2fpasswd",
+        "/static/%2F" + files.base.substr(1) + "%2Fsecret.txt",
+        "/static/escape.txt",                             // symbolic links that point out
+        "/static/escape-dir/secret.txt",
+        "/static/absolute.txt",
+        "/static/notes.txt%00.png",                       // NUL
+        "/static/notes.txt%00",
+        "http://x/static/../secret.txt",                  // absolute-form target
+        "/static/.%2e/.%2e/.%2e/.%2e/etc/passwd",
+    };
+    for (const std::string& target : targets) {
+        Exchange ex = server.exchange(get(target));
+        INFO(ex);
+        // Refused paths are 404 like missing ones; a bad escape is 400.
+        CHECK((ex.response().status == 404 || ex.response().status == 400));
+        CHECK(ex.received.find(kSecret) == std::string::npos);
+        CHECK(ex.received.find("root:x:0:0") == std::string::npos);
+    }
+    // Hidden files are not published either.
+    write_file(files.root + "/.env", kSecret);
+    Exchange hidden = server.exchange(get("/static/.env"));
+    INFO(hidden);
+    CHECK(hidden.response().status == 404);
+    CHECK(hidden.received.find(kSecret) == std::string::npos);
+    // And the server is still up and serving.
+    CHECK(server.exchange(get("/static/notes.txt")).response().status == 200);
+}
+
+STAGE_TEST(3, "a folder: its index.html; without the slash, a 301 to it; no index, 404") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    Exchange with_slash = server.exchange(get("/static/docs/"));
+    INFO(with_slash);
+    CHECK(with_slash.response().status == 200);
+    CHECK(with_slash.response().body == "<!doctype html><title>docs</title>\n");
+    CHECK(with_slash.response().header("Content-Type") == "text/html; charset=utf-8");
+
+    Exchange without = server.exchange(get("/static/docs?x=1"));
+    INFO(without);
+    CHECK(without.response().status == 301);
+    CHECK(without.response().header("Location") == "/static/docs/?x=1");
+
+    Exchange root = server.exchange(get("/static/"));
+    INFO(root);
+    CHECK(root.response().status == 200);
+    CHECK(root.response().body.find("test root") != std::string::npos);
+
+    for (const char* target : {"/static/empty/", "/static/empty", "/static/notes.txt/", "/static/missing"}) {
+        Exchange ex = server.exchange(get(target));
+        INFO(ex);
+        CHECK(ex.response().status == (std::string(target) == "/static/empty" ? 301 : 404));
+    }
+}
+
+STAGE_TEST(3, "a FIFO in the root is refused at once, not waited on") {
+    DocumentRoot files;
+    REQUIRE(::mkfifo((files.root + "/pipe.txt").c_str(), 0644) == 0);
+    TestServer server(files.args());
+    Connection client = server.connect();
+    client.send(get("/static/pipe.txt") + get("/static/notes.txt"));
+    const Response fifo = client.read_response(false, std::chrono::seconds(5));
+    const Response next = client.read_response(false, std::chrono::seconds(5));
+    INFO(client.received());
+    CHECK(fifo.status == 404);
+    CHECK(next.status == 200);
+}
+
+STAGE_TEST(3, "--root must be a folder: a one-line error naming the flag, exit 2") {
+    const CommandResult missing = run_server({"--port", "0", "--root", "/nonexistent/course-root"});
+    INFO(missing.output);
+    CHECK(missing.exit_status == 2);
+    CHECK(missing.output.find("--root") != std::string::npos);
+}
+
+STAGE_TEST(3, "a 64 MiB file is streamed whole, and the server's memory stays small") {
+    DocumentRoot files;
+    // Each 8-byte word holds its own offset, so a misplaced or missing
+    // chunk shows exactly where.
+    constexpr std::size_t kBytes = 64u << 20;
+    std::string content(kBytes, '\0');
+    for (std::size_t i = 0; i < kBytes; i += 8) {
+        std::snprintf(content.data() + i, 9, "%07zx", i / 8 % 0x10000000);
+        content[i + 7] = '\n';
+    }
+    write_file(files.root + "/big.bin", content);
+    TestServer server(files.args());
+    const long before = peak_rss_kb(server.pid());
+    Connection client = server.connect();
+    client.send(get("/static/big.bin") + get("/static/notes.txt"));
+    const Response big = client.read_response(false, std::chrono::seconds(60));
+    const Response after = client.read_response();
+    const long peak = peak_rss_kb(server.pid());
+    INFO(big.error << "; peak RSS " << before << " kB before, " << peak << " kB after");
+    CHECK(big.status == 200);
+    CHECK(big.header("Content-Length") == std::to_string(kBytes));
+    CHECK(big.body.size() == kBytes);
+    CHECK(big.body == content);
+    CHECK(after.body == "some notes\n");  // the connection goes on after it
+    // Reading the file whole would add 64 MiB; streaming adds a buffer.
+    CHECK(peak - before < 16 * 1024);
+}
+
+STAGE_TEST(3, "small files on a keep-alive connection: no 40 ms delayed-ACK stalls") {
+    DocumentRoot files;
+    write_file(files.root + "/200k.bin", std::string(200'000, 'x'));
+    TestServer server(files.args());
+    Connection client = server.connect();
+    // A stall from Nagle's algorithm meeting a delayed ACK is 40 ms or more;
+    // an answer from a file on this machine takes well under a millisecond.
+    for (const char* target : {"/static/notes.txt", "/static/200k.bin"}) {
+        std::chrono::steady_clock::duration slowest{};
+        for (int i = 0; i < 100; ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            client.send(get(target));
+            const Response response = client.read_response();
+            slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
+            REQUIRE(response.status == 200);
+        }
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(slowest).count();
+        INFO(target << ": the slowest of 100 answers took " << ms << " ms");
+        CHECK(ms < 35);
+    }
+}
