@@ -310,3 +310,220 @@ STAGE_TEST(3, "small files on a keep-alive connection: no 40 ms delayed-ACK stal
         CHECK(ms < 35);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Stage 4: validators, conditional requests, ranges, gzip, HEAD.
+
+STAGE_TEST(4, "a file has a strong ETag, Cache-Control, Accept-Ranges and Vary") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    Exchange ex = server.exchange(get("/static/notes.txt"));
+    INFO(ex);
+    const std::string etag = ex.response().header("ETag");
+    CHECK(etag.size() > 2);
+    CHECK(etag.starts_with("\""));  // strong: no W/
+    CHECK(etag.ends_with("\""));
+    CHECK(ex.response().header("Cache-Control") == "no-cache");
+    CHECK(ex.response().header("Accept-Ranges") == "bytes");
+    CHECK(ex.response().header("Vary") == "Accept-Encoding");
+    // The same file, the same tag; a changed file, another.
+    CHECK(server.exchange(get("/static/notes.txt")).response().header("ETag") == etag);
+    write_file(files.root + "/notes.txt", "other notes\n");
+    CHECK(server.exchange(get("/static/notes.txt")).response().header("ETag") != etag);
+}
+
+STAGE_TEST(4, "If-None-Match and If-Modified-Since: 304 with the validators, no body") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    const Response first = server.exchange(get("/static/style.css")).response();
+    const std::string etag = first.header("ETag");
+    const std::string modified = first.header("Last-Modified");
+    for (const std::string& condition :
+         {"If-None-Match: " + etag, "If-None-Match: \"nope\", " + etag, "If-None-Match: W/" + etag,
+          std::string("If-None-Match: *"), "If-Modified-Since: " + modified,
+          std::string("If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT")}) {
+        Connection client = server.connect();
+        // Two on one connection: a 304 with a body would break the second.
+        client.send(get("/static/style.css", condition + "\r\n") + get("/static/notes.txt"));
+        const Response response = client.read_response();
+        const Response next = client.read_response();
+        INFO(condition << " -> " << client.received());
+        CHECK(response.status == 304);
+        CHECK(response.body.empty());
+        CHECK_FALSE(response.has_header("Content-Length"));
+        CHECK(response.header("ETag") == etag);
+        CHECK(response.header("Last-Modified") == modified);
+        CHECK(next.status == 200);
+    }
+    for (const std::string& condition :
+         {std::string("If-None-Match: \"nope\""), std::string("If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT"),
+          std::string("If-Modified-Since: not a date"),
+          "If-None-Match: \"nope\"\r\nIf-Modified-Since: " + modified}) {
+        Exchange ex = server.exchange(get("/static/style.css", condition + "\r\n"));
+        INFO(ex);
+        CHECK(ex.response().status == 200);
+        CHECK(ex.response().body == "body { color: navy; }\n");
+    }
+}
+
+STAGE_TEST(4, "If-Match and If-Unmodified-Since: 412 when the file is not the one named") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    const Response first = server.exchange(get("/static/notes.txt")).response();
+    for (const std::string& condition :
+         {std::string("If-Match: \"an-old-version\""), "If-Match: W/" + first.header("ETag"),
+          std::string("If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT")}) {
+        Exchange ex = server.exchange(get("/static/notes.txt", condition + "\r\n"));
+        INFO(ex);
+        CHECK(ex.response().status == 412);
+        CHECK(ex.response().body.find("412") != std::string::npos);
+        CHECK_FALSE(ex.closed);
+    }
+    for (const std::string& condition : {"If-Match: " + first.header("ETag"), std::string("If-Match: *"),
+                                         "If-Unmodified-Since: " + first.header("Last-Modified")}) {
+        Exchange ex = server.exchange(get("/static/notes.txt", condition + "\r\n"));
+        INFO(ex);
+        CHECK(ex.response().status == 200);
+    }
+}
+
+STAGE_TEST(4, "Range: 206 with Content-Range; 416 past the end; ignored when not one byte range") {
+    DocumentRoot files;
+    write_file(files.root + "/digits.txt", "0123456789");
+    TestServer server(files.args());
+    struct Case {
+        const char* range;
+        int status;
+        const char* body;
+        const char* content_range;
+    };
+    for (const Case& c : std::vector<Case>{
+             {"bytes=0-3", 206, "0123", "bytes 0-3/10"},
+             {"bytes=7-", 206, "789", "bytes 7-9/10"},
+             {"bytes=-2", 206, "89", "bytes 8-9/10"},
+             {"bytes=5-100", 206, "56789", "bytes 5-9/10"},
+             {"bytes=-100", 206, "0123456789", "bytes 0-9/10"},
+             {"bytes=10-", 416, nullptr, "bytes */10"},
+             {"bytes=-0", 416, nullptr, "bytes */10"},
+             {"bytes=0-1,5-6", 200, "0123456789", ""},  // several ranges: the whole file
+             {"bytes=0-1,0-1,0-1,0-1", 200, "0123456789", ""},
+             {"bytes=5-2", 200, "0123456789", ""},     // invalid: ignored
+             {"lines=1-2", 200, "0123456789", ""},     // another unit: ignored
+         }) {
+        Connection client = server.connect();
+        client.send(get("/static/digits.txt", std::string("Range: ") + c.range + "\r\n") + get("/hello/next"));
+        const Response response = client.read_response();
+        const Response next = client.read_response();
+        INFO(c.range << " -> " << client.received());
+        CHECK(response.status == c.status);
+        CHECK(response.header("Content-Range") == c.content_range);
+        if (c.body != nullptr) CHECK(response.body == c.body);
+        if (c.status == 416) CHECK(response.body.find("416") != std::string::npos);
+        CHECK(next.body == "Hello, next!\n");
+    }
+}
+
+STAGE_TEST(4, "If-Range: the part while the file is the same, all of it once it changed") {
+    DocumentRoot files;
+    write_file(files.root + "/digits.txt", "0123456789");
+    TestServer server(files.args());
+    const Response first = server.exchange(get("/static/digits.txt")).response();
+    const std::string range = "Range: bytes=4-5\r\n";
+    for (const std::string& same : {first.header("ETag"), first.header("Last-Modified")}) {
+        Exchange ex = server.exchange(get("/static/digits.txt", range + "If-Range: " + same + "\r\n"));
+        INFO(ex);
+        CHECK(ex.response().status == 206);
+        CHECK(ex.response().body == "45");
+    }
+    for (const std::string& stale : {std::string("\"an-old-version\""), "W/" + first.header("ETag"),
+                                     std::string("Thu, 01 Jan 1970 00:00:00 GMT")}) {
+        Exchange ex = server.exchange(get("/static/digits.txt", range + "If-Range: " + stale + "\r\n"));
+        INFO(ex);
+        CHECK(ex.response().status == 200);
+        CHECK(ex.response().body == "0123456789");
+    }
+}
+
+STAGE_TEST(4, "name.gz is sent to clients that accept gzip, with its own ETag; Vary on both") {
+    DocumentRoot files;
+    REQUIRE(std::system(("gzip -k -n '" + files.root + "/style.css'").c_str()) == 0);
+    std::ifstream gz_file(files.root + "/style.css.gz", std::ios::binary);
+    const std::string gz((std::istreambuf_iterator<char>(gz_file)), std::istreambuf_iterator<char>());
+    TestServer server(files.args());
+
+    const Response plain = server.exchange(get("/static/style.css")).response();
+    CHECK(plain.body == "body { color: navy; }\n");
+    CHECK_FALSE(plain.has_header("Content-Encoding"));
+    CHECK(plain.header("Vary") == "Accept-Encoding");
+
+    for (const char* accept : {"gzip", "gzip, deflate, br", "br;q=1, gzip;q=0.5", "*"}) {
+        Exchange ex = server.exchange(get("/static/style.css", std::string("Accept-Encoding: ") + accept + "\r\n"));
+        INFO(ex);
+        CHECK(ex.response().status == 200);
+        CHECK(ex.response().header("Content-Encoding") == "gzip");
+        CHECK(ex.response().header("Content-Type") == "text/css; charset=utf-8");
+        CHECK(ex.response().header("Vary") == "Accept-Encoding");
+        CHECK(ex.response().header("ETag") != plain.header("ETag"));
+        CHECK(ex.response().body == gz);
+    }
+    for (const char* accept : {"gzip;q=0", "br, deflate", "identity", "*;q=0"}) {
+        Exchange ex = server.exchange(get("/static/style.css", std::string("Accept-Encoding: ") + accept + "\r\n"));
+        INFO(ex);
+        CHECK_FALSE(ex.response().has_header("Content-Encoding"));
+        CHECK(ex.response().body == plain.body);
+    }
+    // No sibling: the file as it is, whatever the client accepts.
+    Exchange no_sibling = server.exchange(get("/static/notes.txt", "Accept-Encoding: gzip\r\n"));
+    INFO(no_sibling);
+    CHECK_FALSE(no_sibling.response().has_header("Content-Encoding"));
+    CHECK(no_sibling.response().body == "some notes\n");
+    // The gzip variant's own ETag revalidates it.
+    const std::string gz_etag = server.exchange(get("/static/style.css", "Accept-Encoding: gzip\r\n")).response().header("ETag");
+    CHECK(server.exchange(get("/static/style.css", "Accept-Encoding: gzip\r\nIf-None-Match: " + gz_etag + "\r\n"))
+              .response().status == 304);
+    CHECK(server.exchange(get("/static/style.css", "If-None-Match: " + gz_etag + "\r\n")).response().status == 200);
+}
+
+STAGE_TEST(4, "HEAD on a file: the same headers as GET, no body") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    for (const std::string& extra : {std::string(), std::string("Range: bytes=0-1\r\n")}) {
+        Connection client = server.connect();
+        client.send("HEAD /static/notes.txt HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n" + get("/static/notes.txt"));
+        const Response head = client.read_response(/*head_request=*/true);
+        const Response full = client.read_response();
+        INFO(extra << client.received());
+        CHECK(head.status == 200);  // ranges are for GET only
+        CHECK(head.body.empty());
+        CHECK(head.header("Content-Length") == "11");
+        CHECK(head.header("ETag") == full.header("ETag"));
+        CHECK(head.header("Content-Type") == full.header("Content-Type"));
+        CHECK(full.body == "some notes\n");
+    }
+}
+
+STAGE_TEST(4, "real clients: curl -C - resumes a cut download, curl --compressed decodes gzip") {
+    DocumentRoot files;
+    std::string content;
+    for (int i = 0; i < 20000; ++i) content += "line " + std::to_string(i) + "\n";
+    write_file(files.root + "/big.txt", content);
+    REQUIRE(std::system(("gzip -k -n '" + files.root + "/big.txt'").c_str()) == 0);
+    TestServer server(files.args());
+    const std::string url = server.origin() + "/static/big.txt";
+
+    // A download cut after 1000 bytes, then resumed: curl asks for the rest
+    // with Range: bytes=1000- and appends it.
+    const std::string partial = files.base + "/download.txt";
+    write_file(partial, content.substr(0, 1000));
+    const std::string status = shell(curl(server) + "-w '%{http_code}' -C - -o '" + partial + "' " + url);
+    std::ifstream resumed_file(partial, std::ios::binary);
+    const std::string resumed((std::istreambuf_iterator<char>(resumed_file)), std::istreambuf_iterator<char>());
+    CHECK(status == "206");
+    CHECK(resumed == content);
+
+    // --compressed sends Accept-Encoding, gets the .gz bytes, and decodes them.
+    const std::string decoded = shell(curl(server) + "--compressed " + url);
+    CHECK(decoded == content);
+    const std::string headers = shell(curl(server) + "--compressed -D - -o /dev/null " + url);
+    CHECK(headers.find("Content-Encoding: gzip") != std::string::npos);
+}
