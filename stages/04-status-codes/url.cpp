@@ -14,6 +14,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
             if (!byte || *byte == 0) return std::nullopt;
             out += static_cast<char>(*byte);
             i += 2;
+        } else if (text[i] == '\0') {
+            return std::nullopt;  // as "%00": a raw NUL is no better
         } else {
             out += text[i];
         }
