@@ -7,6 +7,10 @@
 //         return HttpResponse::text(200, "Hello, " + request.path_params.at("name") + "!\n");
 //     });
 //
+// A last segment "{name...}" takes the rest of the path, however many
+// segments: "/static/{path...}" matches "/static/css/site.css" with path
+// "css/site.css".
+//
 // The first route whose pattern and method match wins. When none does, the
 // answer says why (RFC 9110 section 15.5): no pattern matches the path ->
 // 404; a pattern matches but not for this method -> 405 with an Allow

@@ -43,6 +43,7 @@ std::string shell(const std::string& command) {
 // with symbolic links from one to the other:
 //
 //   root/index.html  style.css  logo.png  notes.txt  data.bin  UPPER.CSS
+//   root/account.html  message.html     (the pages of stage 5 on)
 //   root/docs/index.html   root/empty/   root/sub/page.txt
 //   root/inside.txt -> notes.txt              (stays inside: served)
 //   root/escape.txt -> ../outside/secret.txt  (points out: refused)
@@ -67,6 +68,9 @@ struct DocumentRoot {
         write_file(root + "/data.bin", std::string("\0\1\2\3", 4));
         write_file(root + "/UPPER.CSS", "p {}\n");
         write_file(root + "/docs/index.html", "<!doctype html><title>docs</title>\n");
+        // From stage 5 on the server fills in these two pages from its root.
+        write_file(root + "/account.html", "<p>Signed in as {{username}}</p>\n");
+        write_file(root + "/message.html", "<h1>{{heading}}</h1><p>{{detail}}</p>\n");
         write_file(root + "/sub/page.txt", "a page\n");
         write_file(base + "/outside/secret.txt", kSecret);
         write_file(base + "/secret.txt", kSecret);
@@ -135,6 +139,23 @@ STAGE_TEST(3, "files under --root are served with their bytes, type and length")
         CHECK(ex.response().header("Content-Type") == file.type);
         CHECK(ex.response().header("Content-Length") == std::to_string(file.body.size()));
     }
+}
+
+STAGE_TEST(3, "the default root is the stage's public/: GET / links a stylesheet and an image it serves") {
+    TestServer server;
+    Exchange page = server.exchange(get("/"));
+    INFO(page);
+    CHECK(page.response().status == 200);
+    const std::string& html = page.response().body;
+    for (const char* link : {"/static/style.css", "/static/badge.png"}) {
+        CHECK(html.find(link) != std::string::npos);
+        Exchange file = server.exchange(get(link));
+        INFO(file);
+        CHECK(file.response().status == 200);
+        CHECK_FALSE(file.response().body.empty());
+    }
+    CHECK(server.exchange(get("/static/style.css")).response().header("Content-Type") == "text/css; charset=utf-8");
+    CHECK(server.exchange(get("/static/badge.png")).response().body.starts_with("\x89PNG"));
 }
 
 STAGE_TEST(3, "Last-Modified is the file's modification time, in IMF-fixdate") {
@@ -526,4 +547,53 @@ STAGE_TEST(4, "real clients: curl -C - resumes a cut download, curl --compressed
     CHECK(decoded == content);
     const std::string headers = shell(curl(server) + "--compressed -D - -o /dev/null " + url);
     CHECK(headers.find("Content-Encoding: gzip") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Stage 5: the pages are files in the root, two of them filled in per request.
+
+STAGE_TEST(5, "GET / is the root's index.html; signed in, account.html filled in; no cache keeps them") {
+    DocumentRoot files;
+    write_file(files.root + "/index.html", "<form action=\"/login\">login page from a file</form>\n");
+    write_file(files.root + "/account.html", "<h1>Hi {{username}}</h1><p>role {{role}}</p><p>{{unknown}}</p>\n");
+    TestServer server(files.args());
+    Exchange anonymous = server.exchange(get("/"));
+    INFO(anonymous);
+    CHECK(anonymous.response().body == "<form action=\"/login\">login page from a file</form>\n");
+    CHECK(anonymous.response().header("Content-Type") == "text/html; charset=utf-8");
+    CHECK(anonymous.response().header("Cache-Control") == "no-store");
+
+    const std::string login = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                              "Content-Length: 34\r\n\r\nusername=alice&password=wonderland";
+    const Response logged_in = server.exchange(login).response();
+    const std::string cookie = logged_in.header("Set-Cookie").substr(0, logged_in.header("Set-Cookie").find(';'));
+    REQUIRE(cookie.starts_with("session_id="));
+    Exchange account = server.exchange(get("/", "Cookie: " + cookie + "\r\n"));
+    INFO(account);
+    CHECK(account.response().body == "<h1>Hi alice</h1><p>role admin</p><p>{{unknown}}</p>\n");
+    CHECK(account.response().header("Cache-Control") == "no-store");
+}
+
+STAGE_TEST(5, "the answer to a form is message.html filled in for a browser, plain text for curl") {
+    DocumentRoot files;
+    TestServer server(files.args());
+    const std::string form = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                             "Content-Length: 28\r\n";
+    Exchange browser = server.exchange(form + "Accept: text/html\r\n\r\nusername=alice&password=nope");
+    INFO(browser);
+    CHECK(browser.response().status == 401);
+    CHECK(browser.response().body == "<h1>401 Unauthorized</h1><p>wrong username or password</p>\n");
+    CHECK(browser.response().header("Content-Type") == "text/html; charset=utf-8");
+    Exchange script = server.exchange(form + "\r\nusername=alice&password=nope");
+    INFO(script);
+    CHECK(script.response().body == "wrong username or password\n");
+}
+
+STAGE_TEST(5, "a root without the pages: the server says which at start, exit 2") {
+    DocumentRoot files;
+    ::unlink((files.root + "/message.html").c_str());
+    const CommandResult result = run_server({"--port", "0", "--root", files.root});
+    INFO(result.output);
+    CHECK(result.exit_status == 2);
+    CHECK(result.output.find("message.html") != std::string::npos);
 }
