@@ -106,6 +106,14 @@ bool send_bytes(ClientConnection& client, std::string_view bytes) {
                       : write_all(client.socket.get(), bytes);
 }
 
+// Bytes from the client: a count, 0 when it is gone, or nothing yet.
+std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer, std::size_t capacity) {
+    if (client.tls) return tls_read_some(client.tls.get(), buffer, capacity);
+    return read_some(client.socket.get(), buffer, capacity);
+}
+// ANCHOR_END: send_bytes
+
+// ANCHOR: send_head_and_file
 // A response's head and then `file`. Plain TCP hands the file to the kernel
 // (sendfile). TLS must encrypt every byte here, so the file is read in
 // bounded chunks, each sent as TLS records (the head with the first): a
@@ -115,26 +123,21 @@ bool send_head_and_file(ClientConnection& client, std::string head, const FileBo
         return write_all(client.socket.get(), head, /*more=*/true) &&
                send_file(client.socket.get(), file.fd->get(), file.offset, file.length);
     }
-    constexpr std::uint64_t kChunk = 64 * 1024;
+    constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
     std::string chunk = std::move(head);
     for (std::uint64_t offset = file.offset, end = file.offset + file.length; offset < end; chunk.clear()) {
         const std::size_t start = chunk.size();
         chunk.resize(start + std::min(end - offset, kChunk));
-        const ssize_t n = ::pread(file.fd->get(), chunk.data() + start, chunk.size() - start, static_cast<off_t>(offset));
-        if (n <= 0) return false;  // a read error, or the file shrank: the Content-Length is a lie now
+        const ssize_t n =
+            ::pread(file.fd->get(), chunk.data() + start, chunk.size() - start, static_cast<off_t>(offset));
+        if (n <= 0) return false;  // a read error, or the file shrank: Content-Length cannot be kept
         chunk.resize(start + static_cast<std::size_t>(n));
         if (!tls_write_all(client.tls.get(), chunk, client.send_timeout)) return false;
         offset += static_cast<std::uint64_t>(n);
     }
     return true;
 }
-
-// Bytes from the client: a count, 0 when it is gone, or nothing yet.
-std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer, std::size_t capacity) {
-    if (client.tls) return tls_read_some(client.tls.get(), buffer, capacity);
-    return read_some(client.socket.get(), buffer, capacity);
-}
-// ANCHOR_END: send_bytes
+// ANCHOR_END: send_head_and_file
 
 // ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
