@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -141,21 +142,21 @@ STAGE_TEST(3, "files under --root are served with their bytes, type and length")
     }
 }
 
-STAGE_TEST(3, "the default root is the stage's public/: GET / links a stylesheet and an image it serves") {
+STAGE_TEST(3, "the default root is the stage's public/: GET / links a stylesheet, which links an image") {
     TestServer server;
     Exchange page = server.exchange(get("/"));
     INFO(page);
     CHECK(page.response().status == 200);
-    const std::string& html = page.response().body;
-    for (const char* link : {"/static/style.css", "/static/badge.png"}) {
-        CHECK(html.find(link) != std::string::npos);
-        Exchange file = server.exchange(get(link));
-        INFO(file);
-        CHECK(file.response().status == 200);
-        CHECK_FALSE(file.response().body.empty());
-    }
-    CHECK(server.exchange(get("/static/style.css")).response().header("Content-Type") == "text/css; charset=utf-8");
-    CHECK(server.exchange(get("/static/badge.png")).response().body.starts_with("\x89PNG"));
+    CHECK(page.response().body.find("href=\"/static/style.css\"") != std::string::npos);
+    Exchange css = server.exchange(get("/static/style.css"));
+    INFO(css);
+    CHECK(css.response().header("Content-Type") == "text/css; charset=utf-8");
+    // The image comes through the stylesheet (see public/style.css).
+    CHECK(css.response().body.find("url(badge.png)") != std::string::npos);
+    Exchange png = server.exchange(get("/static/badge.png"));
+    INFO(png);
+    CHECK(png.response().header("Content-Type") == "image/png");
+    CHECK(png.response().body.starts_with("\x89PNG"));
 }
 
 STAGE_TEST(3, "Last-Modified is the file's modification time, in IMF-fixdate") {
@@ -310,25 +311,34 @@ STAGE_TEST(3, "a 64 MiB file is streamed whole, and the server's memory stays sm
     CHECK(peak - before < 16 * 1024);
 }
 
-STAGE_TEST(3, "small files on a keep-alive connection: no 40 ms delayed-ACK stalls") {
+STAGE_TEST(3, "files on a keep-alive connection: answers do not wait for delayed ACKs") {
     DocumentRoot files;
     write_file(files.root + "/200k.bin", std::string(200'000, 'x'));
     TestServer server(files.args());
     Connection client = server.connect();
-    // A stall from Nagle's algorithm meeting a delayed ACK is 40 ms or more;
-    // an answer from a file on this machine takes well under a millisecond.
-    for (const char* target : {"/static/notes.txt", "/static/200k.bin"}) {
-        std::chrono::steady_clock::duration slowest{};
+    // Nagle's algorithm meeting the client's delayed ACK makes an answer
+    // wait 40 ms; when the head and the body leave as two small packets it
+    // happens to nearly every answer. An answer from a file here takes well
+    // under a millisecond, so the typical (median) answer must stay far
+    // below 40 ms. A busy machine can delay any one answer, so single slow
+    // ones are counted, not failed on, unless they are many.
+    for (const std::string target : {"/static/notes.txt", "/static/200k.bin"}) {
+        std::vector<long long> micros;
         for (int i = 0; i < 100; ++i) {
             const auto start = std::chrono::steady_clock::now();
             client.send(get(target));
             const Response response = client.read_response();
-            slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
+            micros.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count());
             REQUIRE(response.status == 200);
         }
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(slowest).count();
-        INFO(target << ": the slowest of 100 answers took " << ms << " ms");
-        CHECK(ms < 35);
+        std::sort(micros.begin(), micros.end());
+        const auto slow = std::count_if(micros.begin(), micros.end(), [](long long us) { return us >= 35'000; });
+        INFO(target << ": median " << micros[50] << " us, slowest " << micros.back() << " us, " << slow
+                    << " of 100 took 35 ms or more");
+        CHECK(micros[50] < 10'000);
+        CHECK(slow <= 5);
     }
 }
 
