@@ -151,7 +151,7 @@ help:
 	@echo "  make certs           make a self-signed certificate for localhost in build/certs/ (if none)"
 	@echo "  make slides          render the decks in slides/ to build/slides/*.html (needs Node.js)"
 	@echo "  make slides-pdf      the same as PDFs, through Chromium"
-	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
+	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang); FUZZ_TARGET=path: the file paths"
 	@echo "  make bench           load-test the stages beside Python and nginx (~4 min): table, build/bench/"
 	@echo "  make clean           remove build/"
 	@echo
@@ -215,7 +215,8 @@ check:
 	@$(BLACKBOX) --stage $(N) --server $(BUILD)/$(WORKSPACE_DIR)/server
 
 # ---------------------------------------------------------------------------
-# Fuzzing the request parser (needs clang with libFuzzer).
+# Fuzzing the request parser, or with FUZZ_TARGET=path the way a request's
+# path reaches a file (needs clang with libFuzzer).
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
