@@ -41,8 +41,8 @@ private:
         std::vector<std::string> segments;  // "/hello/{name}" -> {"hello", "{name}"}
         RouteHandler handler;
     };
+    std::vector<Route> routes_;
     // Whether `route` matches the decoded path segments; fills `params`.
     static bool matches(const Route& route, const std::vector<std::string>& segments,
                         std::map<std::string, std::string>& params);
-    std::vector<Route> routes_;
 };

@@ -69,9 +69,8 @@ bool Router::matches(const Route& route, const std::vector<std::string>& segment
         const std::string& expected = route.segments[i];
         if (i >= segments.size()) return false;
         if (is_rest_parameter(expected)) {
-            // "{path...}" takes every segment left, joined by '/' again. An
-            // encoded "%2F" is a '/' now too: whoever uses the value must
-            // treat it as a path, and check it as one.
+            // "{path...}" takes the segments left, joined by '/': an encoded
+            // "%2F" is a '/' now, so the handler must check it as a path.
             std::string rest = segments[i];
             for (std::size_t j = i + 1; j < segments.size(); ++j) rest += "/" + segments[j];
             params[expected.substr(1, expected.size() - 5)] = std::move(rest);

@@ -119,21 +119,24 @@ std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer,
 // bounded chunks, each sent as TLS records (the head with the first): a
 // large file never sits in memory whole.
 bool send_head_and_file(ClientConnection& client, std::string head, const FileBody& file) {
+    const int fd = file.fd->get();
     if (!client.tls) {
         return write_all(client.socket.get(), head, /*more=*/true) &&
-               send_file(client.socket.get(), file.fd->get(), file.offset, file.length);
+               send_file(client.socket.get(), fd, file.offset, file.length);
     }
     constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
     std::string chunk = std::move(head);
-    for (std::uint64_t offset = file.offset, end = file.offset + file.length; offset < end; chunk.clear()) {
+    std::uint64_t offset = file.offset;
+    const std::uint64_t end = file.offset + file.length;
+    while (offset < end) {
         const std::size_t start = chunk.size();
         chunk.resize(start + std::min(end - offset, kChunk));
-        const ssize_t n =
-            ::pread(file.fd->get(), chunk.data() + start, chunk.size() - start, static_cast<off_t>(offset));
-        if (n <= 0) return false;  // a read error, or the file shrank: Content-Length cannot be kept
+        const ssize_t n = ::pread(fd, &chunk[start], chunk.size() - start, static_cast<off_t>(offset));
+        if (n <= 0) return false;  // a read error, or the file shrank: close, it cannot be sent
         chunk.resize(start + static_cast<std::size_t>(n));
         if (!tls_write_all(client.tls.get(), chunk, client.send_timeout)) return false;
         offset += static_cast<std::uint64_t>(n);
+        chunk.clear();
     }
     return true;
 }
