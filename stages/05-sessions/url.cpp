@@ -4,6 +4,7 @@
 
 // ANCHOR: percent_decode
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+    if (text.find('\0') != std::string_view::npos) return std::nullopt;  // raw, like %00
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -14,8 +15,6 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
             if (!byte || *byte == 0) return std::nullopt;
             out += static_cast<char>(*byte);
             i += 2;
-        } else if (text[i] == '\0') {
-            return std::nullopt;  // as "%00": a raw NUL is no better
         } else {
             out += text[i];
         }
