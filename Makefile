@@ -52,6 +52,9 @@ $(BUILD)/common/%.o: common/%.cpp
 # in SRC_DIR plus common/; OUT_DIR/unit_tests from the stage's sources (less
 # main.cpp) plus every tests/unit/X_test.cpp whose X.hpp the stage has,
 # compiled with COURSE_STAGE=STAGE for the few checks a later stage changes.
+# main.cpp gets PUBLIC_DIR, the folder the server serves files from unless
+# told otherwise (--root): SRC_DIR/public, relative to this folder, where
+# make, the tests and `make run` start servers.
 define program_rules
 $(1)_SRCS := $$(wildcard $(2)/*.cpp)
 $(1)_OBJS := $$(patsubst $(2)/%.cpp,$(3)/obj/%.o,$$($(1)_SRCS))
@@ -59,15 +62,20 @@ $(1)_UNIT_SRCS := $$(foreach h,$$(wildcard $(2)/*.hpp),$$(wildcard tests/unit/$$
 # doctest's main() is the same for every stage: compiled once, in $(BUILD)/tests/.
 $(1)_UNIT_OBJS := $$(patsubst tests/unit/%.cpp,$(3)/unit/%.o,$$($(1)_UNIT_SRCS)) $$(BUILD)/tests/unit/main.o
 
+$(3)/obj/main.o: PUBLIC_DIR_FLAG := -DPUBLIC_DIR='"$(2)/public"'
 $(3)/obj/%.o: $(2)/%.cpp
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXFLAGS) -I$(2) -Icommon -c $$< -o $$@
+	$$(CXX) $$(CXXFLAGS) $$(PUBLIC_DIR_FLAG) -I$(2) -Icommon -c $$< -o $$@
 
 $(3)/unit/%.o: tests/unit/%.cpp
 	@mkdir -p $$(@D)
 	$$(CXX) $$(CXXFLAGS) -DCOURSE_STAGE=$(4) -I$(2) -Icommon -Itests/support -c $$< -o $$@
 
-$(3)/server: $$($(1)_OBJS) $$(COMMON_OBJS)
+# From stage 4 on the server sends "name.gz" in place of "name" to a client
+# that accepts gzip: make writes one beside each text file of public/.
+$(1)_GZIP := $$(if $$(filter-out 1 2 3,$(4)),$$(addsuffix .gz,$$(wildcard $$(addprefix $(2)/public/*.,html css js svg txt))))
+
+$(3)/server: $$($(1)_OBJS) $$(COMMON_OBJS) | $$($(1)_GZIP)
 	$$(CXX) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS)
 
 $(3)/unit_tests: $$(filter-out $(3)/obj/main.o,$$($(1)_OBJS)) $$($(1)_UNIT_OBJS) $$(COMMON_OBJS)
@@ -77,6 +85,11 @@ $(3)/unit_tests: $$(filter-out $(3)/obj/main.o,$$($(1)_OBJS)) $$($(1)_UNIT_OBJS)
 endef
 
 $(foreach n,$(STAGES),$(eval $(call program_rules,stage$(n),$(call stage_dir,$(n)),$(BUILD)/stage$(n),$(n))))
+
+# -n leaves the name and time out of the header: the same text always gives
+# the same bytes. git ignores these files; make clean removes them.
+%.gz: %
+	gzip -9 -n -c $< > $@
 
 # A stage has unit tests once it has a header that tests/unit/ tests.
 unit_tests_of = $(if $(stage$(1)_UNIT_SRCS),$(BUILD)/stage$(1)/unit_tests)
@@ -137,7 +150,7 @@ help:
 	@echo "  make slides          render the decks in slides/ to build/slides/*.html (needs Node.js)"
 	@echo "  make slides-pdf      the same as PDFs, through Chromium"
 	@echo "  make slides-check    look at every rendered slide at 1280x720 (Chromium): code >= 20px, nothing under the controls"
-	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang)"
+	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang); FUZZ_TARGET=path: the file paths"
 	@echo "  make bench           load-test the stages beside Python and nginx (~4 min; FULL=1: ~13)"
 	@echo "  make clean           remove build/"
 	@echo
@@ -211,7 +224,8 @@ check:
 	@scripts/run-tests.sh $(BUILD) --server $(BUILD)/$(WORKSPACE_DIR)/server $(N) $(TEST_OPTIONS)
 
 # ---------------------------------------------------------------------------
-# Fuzzing the request parser (needs clang with libFuzzer).
+# Fuzzing the request parser, or with FUZZ_TARGET=path the way a request's
+# path reaches a file (needs clang with libFuzzer).
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
@@ -261,3 +275,4 @@ slides-pdf: slides
 
 clean:
 	rm -rf build
+	rm -f $(wildcard stages/*/public/*.gz)

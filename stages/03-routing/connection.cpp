@@ -68,15 +68,53 @@ void close_after_last_response(int client, const std::string& unparsed) {
 }  // otherwise the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
 
+using Clock = std::chrono::steady_clock;
+
 void log_request(const std::string& peer, const HttpRequest& request, int status,
-                 std::size_t bytes, std::chrono::steady_clock::time_point start) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
-    log_line(peer + " \"" + request.method + " " + escape_bytes(request.target) + " " +
-             request.version + "\" " + std::to_string(status) + " " + std::to_string(bytes) +
-             " " + std::to_string(micros / 1000) + "." + std::to_string(micros % 1000 / 100) + "ms");
+                 std::uint64_t bytes, Clock::time_point start) {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    const std::string request_line = request.method.empty()
+                                         ? "(no valid request)"
+                                         : request.method + " " + escape_bytes(request.target) +
+                                               " " + request.version;
+    log_line(peer + " \"" + request_line + "\" " + std::to_string(status) + " " +
+             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
+             std::to_string(micros % 1000 / 100) + "ms");
 }
+
+// ANCHOR: send_response
+// The one way a response leaves, error or not: the headers every response
+// carries are added here, the head and the body go out, and the log gets a
+// line. Returns false when the client is gone.
+bool send_response(int client, const std::string& peer, const HttpRequest& request,
+                   HttpResponse& response, bool keep_alive, Clock::time_point start) {
+    // Take our Content-Type as it is, never guess from the bytes: a text
+    // file that looks like HTML would run as a page, scripts and all.
+    response.headers.add("X-Content-Type-Options", "nosniff");
+    if (!keep_alive) {
+        response.headers.add("Connection", "close");
+    } else if (request.version == "HTTP/1.0") {
+        response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
+    }
+    // One write for the whole response: status line, headers and body leave
+    // together. Two small writes on a keep-alive connection meet Nagle's
+    // algorithm on our side and delayed ACKs on the client's, and every
+    // response then waits about 40 ms. So a file's head goes with MSG_MORE:
+    // the kernel holds it back and sends it with the file's first bytes.
+    // A response to HEAD is the head alone (RFC 9110 section 9.3.2).
+    const bool include_body = request.method != "HEAD";
+    std::string head = response.serialize();
+    if (!include_body) head.resize(head.size() - response.body.size());
+    const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
+    bool sent = write_all(client, head, /*more=*/file_bytes > 0);
+    if (sent && file_bytes > 0) {
+        sent = send_file(client, response.file->fd->get(), response.file->offset, file_bytes);
+    }
+    log_request(peer, request, response.status, head.size() + file_bytes, start);
+    return sent;
+}
+// ANCHOR_END: send_response
 
 }  // namespace
 
@@ -96,34 +134,18 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
             // After a malformed request we cannot know where the next one
             // starts, so the only safe thing is to answer and close.
             HttpResponse response = HttpResponse::text(400, "Bad Request: " + parser.error() + "\n");
-            response.headers.add("Connection", "close");
-            std::string bytes = response.serialize();
-            // To HEAD, the same head without the body (RFC 9110 section 9.3.2).
-            if (parser.request().method == "HEAD") bytes.resize(bytes.size() - response.body.size());
-            write_all(client, bytes);
-            log_line(peer + " 400 " + parser.error());
+            send_response(client, peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
             close_gracefully(client);
             return;
         }
 
         if (parser.complete()) {
-            const auto start = std::chrono::steady_clock::now();
+            const auto start = Clock::now();
             HttpRequest request = parser.take_request();
             HttpResponse response = handler(request);
             const bool client_said_close = !client_wants_keep_alive(request);
             const bool keep_alive = !client_said_close && !stop.requested();
-            if (!keep_alive) {
-                response.headers.add("Connection", "close");
-            } else if (request.version == "HTTP/1.0") {
-                response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
-            }
-            // One write for the whole response: status line, headers and
-            // body leave together. Two small writes on a keep-alive
-            // connection meet Nagle's algorithm on our side and delayed ACKs
-            // on the client's, and every response then waits about 40 ms.
-            const std::string bytes = response.serialize();
-            if (!write_all(client, bytes)) return;
-            log_request(peer, request, response.status, bytes.size(), start);
+            if (!send_response(client, peer, request, response, keep_alive, start)) return;
             if (!keep_alive) {
                 if (client_said_close) close_after_last_response(client, unparsed);
                 else close_gracefully(client);  // we are stopping: it may be sending more

@@ -18,7 +18,8 @@ std::string HttpResponse::serialize() const {
     for (const auto& [name, value] : headers) {
         out += name + ": " + value + "\r\n";
     }
-    out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    const std::uint64_t length = file ? file->length : body.size();
+    out += "Content-Length: " + std::to_string(length) + "\r\n";
     out += "\r\n";
     out += body;
     return out;
@@ -28,6 +29,7 @@ std::string HttpResponse::serialize() const {
 std::string_view reason_phrase(int status) {
     switch (status) {
         case 200: return "OK";
+        case 301: return "Moved Permanently";
         case 400: return "Bad Request";
         case 404: return "Not Found";
         default: return "Unknown";

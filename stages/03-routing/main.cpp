@@ -2,10 +2,13 @@
 //
 // Stage 2 answered every request the same way. Now a Router picks the code
 // that answers, from the method and the path: GET / is a welcome page,
-// GET /hello/{name} greets, /echo still shows what the parser saw, and
-// anything else is 404 Not Found.
+// GET /hello/{name} greets, /echo still shows what the parser saw,
+// GET /static/{path...} serves files from the document root, and anything
+// else is 404 Not Found.
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -16,20 +19,37 @@
 #include "log.hpp"
 #include "router.hpp"
 #include "routes.hpp"
+#include "static_files.hpp"
 #include "stop_signal.hpp"
+
+// --root's default: the Makefile passes the public/ folder beside this file.
+#ifndef PUBLIC_DIR
+#define PUBLIC_DIR "public"
+#endif
 
 int main(int argc, char** argv) {
     std::string host = "127.0.0.1";
     long port = 8080;
+    std::string root_path = PUBLIC_DIR;
     Flags flags("server", "Stage 3: routes requests to handlers by method and path.");
     flags.add("--host", "ADDR", "address to listen on", host);
     flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", root_path);
     flags.parse(argc, argv);
+    const Fd root = open_root(root_path);
+    if (!root.valid()) {
+        std::fprintf(stderr, "server: --root %s: %s\n", root_path.c_str(), std::strerror(errno));
+        return 2;
+    }
 
     // ANCHOR: routes
     Router router;
     // The direct way, as in cpp-httplib's server.Get(...): one call per route.
     router.any("/echo", describe_request);
+    // A file tree is a route with a wildcard.
+    const int files = root.get();
+    router.get("/", [files](const HttpRequest& r) { return serve_file(files, "index.html", r); });
+    router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
     // The collected way, like Python's @add_route decorator: every
     // add_route(...) declared in routes.cpp registers itself.
     register_routes(router);

@@ -13,6 +13,10 @@ bool is_parameter(const std::string& segment) {
     return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+bool is_rest_parameter(const std::string& segment) {
+    return is_parameter(segment) && segment.ends_with("...}");
+}
+
 // "/hello/alice" -> {"hello", "alice"}; "/" -> {}.
 std::vector<std::string_view> path_segments(std::string_view path) {
     path.remove_prefix(1);  // every path and pattern starts with '/'
@@ -29,6 +33,30 @@ void Router::add(std::vector<std::string> methods, const std::string& pattern, R
     routes_.push_back(std::move(route));
 }
 
+bool Router::matches(const Route& route, const std::vector<std::string>& segments,
+                     std::map<std::string, std::string>& params) {
+    for (std::size_t i = 0; i < route.segments.size(); ++i) {
+        const std::string& expected = route.segments[i];
+        if (i >= segments.size()) return false;
+        if (is_rest_parameter(expected)) {
+            // "{path...}" takes the segments left, joined by '/': an encoded
+            // "%2F" is a '/' now, so the handler must check it as a path.
+            std::string rest = segments[i];
+            for (std::size_t j = i + 1; j < segments.size(); ++j) rest += "/" + segments[j];
+            params[expected.substr(1, expected.size() - 5)] = std::move(rest);
+            return true;
+        }
+        if (is_parameter(expected)) {
+            // "{name}" matches any non-empty segment and remembers it.
+            if (segments[i].empty()) return false;
+            params[expected.substr(1, expected.size() - 2)] = segments[i];
+        } else if (expected != segments[i]) {
+            return false;
+        }
+    }
+    return route.segments.size() == segments.size();
+}
+
 // ANCHOR: handle
 HttpResponse Router::handle(HttpRequest& request) const {
     // Split first, then decode each segment: "/a%2Fb" is one segment "a/b",
@@ -41,20 +69,8 @@ HttpResponse Router::handle(HttpRequest& request) const {
     }
 
     for (const Route& route : routes_) {
-        if (route.segments.size() != segments.size()) continue;
         std::map<std::string, std::string> params;
-        bool matches = true;
-        for (std::size_t i = 0; i < segments.size() && matches; ++i) {
-            const std::string& expected = route.segments[i];
-            if (is_parameter(expected)) {
-                // "{name}" matches any non-empty segment and remembers it.
-                matches = !segments[i].empty();
-                params[expected.substr(1, expected.size() - 2)] = segments[i];
-            } else {
-                matches = expected == segments[i];
-            }
-        }
-        if (!matches) continue;
+        if (!matches(route, segments, params)) continue;
         const bool method_allowed =
             route.methods.empty() ||
             std::find(route.methods.begin(), route.methods.end(), request.method) != route.methods.end();

@@ -7,10 +7,14 @@
 //         return HttpResponse::text(200, "Hello, " + request.path_params.at("name") + "!\n");
 //     });
 //
+// A last segment "{name...}" takes the rest: "/static/{path...}" matches
+// "/static/css/site.css" with path "css/site.css".
+//
 // The first route whose pattern and method match wins; none -> 404.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,4 +42,7 @@ private:
         RouteHandler handler;
     };
     std::vector<Route> routes_;
+    // Whether `route` matches the decoded path segments; fills `params`.
+    static bool matches(const Route& route, const std::vector<std::string>& segments,
+                        std::map<std::string, std::string>& params);
 };

@@ -24,28 +24,6 @@ void register_routes(Router& router) {
 
 namespace {
 
-// ANCHOR: welcome
-HttpResponse welcome(const HttpRequest&) {
-    HttpResponse response;
-    response.headers.add("Content-Type", "text/html; charset=utf-8");
-    response.body = R"(<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Welcome</title></head>
-<body>
-<h1>Welcome to the course server</h1>
-<p>Routes on this server:</p>
-<ul>
-  <li><a href="/hello/world">GET /hello/{name}</a>: a greeting; try <a href="/hello/world?greeting=Bonjour">?greeting=Bonjour</a></li>
-  <li><a href="/echo?x=1">GET /echo</a>: what the parser saw in your request (any method)</li>
-</ul>
-</body>
-</html>
-)";
-    return response;
-}
-const add_route welcome_route({"GET"}, "/", welcome);
-// ANCHOR_END: welcome
-
 // ANCHOR: say_hello
 // GET /hello/{name}?greeting=Hi -> "Hi, name!"
 HttpResponse say_hello(const HttpRequest& request) {

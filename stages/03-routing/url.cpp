@@ -4,6 +4,7 @@
 
 // ANCHOR: percent_decode
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+    if (text.find('\0') != std::string_view::npos) return std::nullopt;  // raw, like %00
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {

@@ -5,8 +5,11 @@
 // from the parser's limits, 408 for a request that never finishes, 500 for a
 // handler that throws, 501 and 505 for what this server does not speak.
 // HEAD and OPTIONS work on every route, and Expect: 100-continue is honoured.
+// Files answer as a file server does: 304, 412, 206 and 416, and gzip.
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -18,24 +21,41 @@
 #include "router.hpp"
 #include "routes.hpp"
 #include "socket_io.hpp"
+#include "static_files.hpp"
 #include "stop_signal.hpp"
+
+// --root's default: the Makefile passes the public/ folder beside this file.
+#ifndef PUBLIC_DIR
+#define PUBLIC_DIR "public"
+#endif
 
 int main(int argc, char** argv) {
     std::string host = "127.0.0.1";
     long port = 8080;
     long request_timeout = 10;
+    std::string root_path = PUBLIC_DIR;
     Flags flags("server", "Stage 4: answers with the status code that says what happened.");
     flags.add("--host", "ADDR", "address to listen on", host);
     flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
     flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
               request_timeout, 1, 3600);
+    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", root_path);
     flags.parse(argc, argv);
+    const Fd root = open_root(root_path);
+    if (!root.valid()) {
+        std::fprintf(stderr, "server: --root %s: %s\n", root_path.c_str(), std::strerror(errno));
+        return 2;
+    }
     const ConnectionOptions options{std::chrono::seconds(request_timeout)};
 
     // ANCHOR: routes
     Router router;
     // The direct way, as in cpp-httplib's server.Get(...): one call per route.
     router.any("/echo", describe_request);
+    // A file tree is a route with a wildcard.
+    const int files = root.get();
+    router.get("/", [files](const HttpRequest& r) { return serve_file(files, "index.html", r); });
+    router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
     // The collected way, like Python's @add_route decorator: every
     // add_route(...) declared in routes.cpp registers itself.
     register_routes(router);

@@ -23,6 +23,10 @@ bool is_parameter(const std::string& segment) {
     return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+bool is_rest_parameter(const std::string& segment) {
+    return is_parameter(segment) && segment.ends_with("...}");
+}
+
 // "/hello/alice" -> {"hello", "alice"}; "/" -> {}.
 std::vector<std::string_view> path_segments(std::string_view path) {
     path.remove_prefix(1);  // every path and pattern starts with '/'
@@ -61,9 +65,17 @@ void Router::add(std::vector<std::string> methods, const std::string& pattern, R
 
 bool Router::matches(const Route& route, const std::vector<std::string>& segments,
                      std::map<std::string, std::string>& params) {
-    if (route.segments.size() != segments.size()) return false;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
+    for (std::size_t i = 0; i < route.segments.size(); ++i) {
         const std::string& expected = route.segments[i];
+        if (i >= segments.size()) return false;
+        if (is_rest_parameter(expected)) {
+            // "{path...}" takes the segments left, joined by '/': an encoded
+            // "%2F" is a '/' now, so the handler must check it as a path.
+            std::string rest = segments[i];
+            for (std::size_t j = i + 1; j < segments.size(); ++j) rest += "/" + segments[j];
+            params[expected.substr(1, expected.size() - 5)] = std::move(rest);
+            return true;
+        }
         if (is_parameter(expected)) {
             // "{name}" matches any non-empty segment and remembers it.
             if (segments[i].empty()) return false;
@@ -72,7 +84,7 @@ bool Router::matches(const Route& route, const std::vector<std::string>& segment
             return false;
         }
     }
-    return true;
+    return route.segments.size() == segments.size();
 }
 
 // ANCHOR: handle

@@ -27,30 +27,6 @@ void register_routes(Router& router) {
 
 namespace {
 
-// ANCHOR: welcome
-HttpResponse welcome(const HttpRequest&) {
-    HttpResponse response;
-    response.headers.add("Content-Type", "text/html; charset=utf-8");
-    response.body = R"(<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Welcome</title></head>
-<body>
-<h1>Welcome to the course server</h1>
-<p>Routes on this server:</p>
-<ul>
-  <li><a href="/hello/world">GET /hello/{name}</a>: a greeting; try <a href="/hello/world?greeting=Bonjour">?greeting=Bonjour</a></li>
-  <li><a href="/echo?x=1">GET /echo</a>: what the parser saw in your request (any method)</li>
-  <li><a href="/status/201">GET /status/{code}</a>: a response with that status code, e.g. <a href="/status/404">404</a>, <a href="/status/503">503</a></li>
-  <li><a href="/error">GET /error</a>: a handler that throws, answered with 500</li>
-</ul>
-</body>
-</html>
-)";
-    return response;
-}
-const add_route welcome_route({"GET"}, "/", welcome);
-// ANCHOR_END: welcome
-
 // ANCHOR: say_hello
 // GET /hello/{name}?greeting=Hi -> "Hi, name!"
 HttpResponse say_hello(const HttpRequest& request) {

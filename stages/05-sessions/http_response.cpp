@@ -35,7 +35,8 @@ std::string HttpResponse::serialize(bool include_body) const {
     // 1xx, 204 and 304 responses never have content, and 1xx and 204 must
     // not even carry a Content-Length (RFC 9110 sections 6.4.1 and 8.6).
     const bool has_content = status >= 200 && status != 204 && status != 304;
-    if (has_content) out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    const std::uint64_t length = file ? file->length : body.size();
+    if (has_content) out += "Content-Length: " + std::to_string(length) + "\r\n";
     out += "\r\n";
     if (has_content && include_body) out += body;
     return out;

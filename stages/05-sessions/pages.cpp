@@ -1,44 +1,60 @@
 #include "pages.hpp"
 
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
 #include "status_codes.hpp"
 
 namespace {
 
-// One small style sheet for every page, inline so a page is one request.
-constexpr std::string_view kStyle = R"(<style>
-  body { font: 18px/1.5 system-ui, sans-serif; max-width: 34em; margin: 3em auto; padding: 0 1em; color: #222; }
-  h1 { font-size: 1.6em; }
-  form { border: 1px solid #ccc; border-radius: 8px; padding: 1em 1.2em; margin: 1em 0; }
-  label { display: block; margin: .4em 0; }
-  input { font: inherit; padding: .3em .5em; width: 100%; box-sizing: border-box; }
-  button { font: inherit; padding: .4em 1.2em; margin-top: .6em; cursor: pointer; }
-  nav a { margin-right: 1em; }
-  .note { color: #555; font-size: .9em; }
-</style>)";
+// Read at start-up, before any thread runs, and never written again: every
+// thread may read them.
+struct Pages {
+    std::string login, account, message;
+} g_pages;
 
-std::string document(std::string_view title, std::string_view body) {
-    std::string html = "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">";
-    html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
-    html += "<title>" + html_escape(title) + "</title>\n";
-    html += kStyle;
-    html += "\n</head>\n<body>\n";
-    html += body;
-    html += "\n</body>\n</html>\n";
-    return html;
+std::string read_page(const std::string& root, const std::string& name) {
+    std::ifstream file(root + "/" + name, std::ios::binary);
+    std::ostringstream page;
+    page << file.rdbuf();
+    if (!file) throw std::runtime_error("cannot read " + root + "/" + name);
+    return page.str();
 }
 
-HttpResponse html_response(int status, std::string html) {
+// ANCHOR: fill
+// The page with each {{name}} replaced by its value, HTML-escaped. One
+// pass: a value that holds "{{role}}" stays text, it is not filled again.
+std::string fill(std::string_view page, const std::map<std::string_view, std::string_view>& values) {
+    std::string out;
+    std::size_t open;
+    while ((open = page.find("{{")) != std::string_view::npos && page.find("}}", open) != std::string_view::npos) {
+        const std::size_t close = page.find("}}", open);
+        const auto value = values.find(page.substr(open + 2, close - open - 2));
+        out += page.substr(0, open);
+        out += value == values.end() ? std::string(page.substr(open, close + 2 - open)) : html_escape(value->second);
+        page.remove_prefix(close + 2);
+    }
+    return out + std::string(page);
+}
+// ANCHOR_END: fill
+
+HttpResponse html_page(int status, std::string html) {
     HttpResponse response;
     response.status = status;
     response.headers.add("Content-Type", "text/html; charset=utf-8");
+    // Who is signed in differs per client: no cache may keep this page.
+    response.headers.add("Cache-Control", "no-store");
     response.body = std::move(html);
     return response;
 }
 
-constexpr std::string_view kNav =
-    R"(<nav><a href="/">Home</a><a href="/protected">Protected page</a><a href="/admin">Admin page</a></nav>)";
-
 }  // namespace
+
+void load_pages(const std::string& root) {
+    g_pages = {read_page(root, "index.html"), read_page(root, "account.html"), read_page(root, "message.html")};
+}
 
 std::string html_escape(std::string_view text) {
     std::string out;
@@ -57,46 +73,19 @@ std::string html_escape(std::string_view text) {
 
 // ANCHOR: home_page
 HttpResponse home_page(const std::optional<Session>& session) {
-    std::string body;
-    if (session) {
-        body += "<h1>Signed in as " + html_escape(session->username) + "</h1>\n";
-        body += "<p>Role: " + html_escape(session->role) + "</p>\n";
-        body += std::string(kNav) + "\n";
-        body += R"(<form method="post" action="/logout"><button type="submit">Log out</button></form>)";
-    } else {
-        body += R"(<h1>Sign in</h1>
-<form method="post" action="/login">
-  <label>Username <input name="username" autocomplete="username" required></label>
-  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-  <button type="submit">Log in</button>
-</form>
-<p class="note">Demo users: alice / wonderland (admin), bob / builder.</p>
-<h1>New here?</h1>
-<form method="post" action="/register">
-  <label>Username <input name="username" autocomplete="username" required></label>
-  <label>Password (8 or more characters) <input name="password" type="password" autocomplete="new-password" required minlength="8"></label>
-  <button type="submit">Create account</button>
-</form>)";
-    }
-    HttpResponse response = html_response(200, document("Course server", body));
-    // Who is signed in differs per client: no cache may keep this page.
-    response.headers.add("Cache-Control", "no-store");
-    return response;
+    if (!session) return html_page(200, g_pages.login);
+    return html_page(200, fill(g_pages.account, {{"username", session->username}, {"role", session->role}}));
 }
 // ANCHOR_END: home_page
 
 HttpResponse message_page(const HttpRequest& request, int status, const std::string& message) {
-    HttpResponse response;
-    if (request.headers.get("Accept").find("text/html") != std::string_view::npos) {
-        // A success says what happened; a failure leads with its status.
-        const std::string status_line = std::to_string(status) + " " + std::string(reason_phrase(status));
-        const std::string heading = status < 300 ? message : status_line;
-        const std::string detail = status < 300 ? "" : "<p>" + html_escape(message) + "</p>\n";
-        response = html_response(status, document(heading, "<h1>" + html_escape(heading) + "</h1>\n" +
-                                                               detail + std::string(kNav)));
-    } else {
-        response = HttpResponse::text(status, message + "\n");
+    if (request.headers.get("Accept").find("text/html") == std::string_view::npos) {
+        HttpResponse response = HttpResponse::text(status, message + "\n");
+        response.headers.add("Cache-Control", "no-store");
+        return response;
     }
-    response.headers.add("Cache-Control", "no-store");
-    return response;
+    // A success says what happened; a failure leads with its status.
+    const std::string status_line = std::to_string(status) + " " + std::string(reason_phrase(status));
+    const bool ok = status < 300;
+    return html_page(status, fill(g_pages.message, {{"heading", ok ? message : status_line}, {"detail", ok ? "" : message}}));
 }

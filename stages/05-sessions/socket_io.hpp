@@ -3,11 +3,12 @@
 // read() and write() on a socket are allowed to do less than asked: read()
 // returns whatever has arrived so far, write() may accept only part of the
 // buffer. Code that assumes otherwise works on localhost and breaks on a
-// real network. read_some and write_all are where that is handled.
+// real network. These functions are where that is handled.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 // Reads what has arrived, up to `capacity` bytes. Returns the byte count, or
@@ -17,7 +18,14 @@ std::size_t read_some(int fd, char* buffer, std::size_t capacity);
 // Writes every byte, looping over partial writes. Returns false if the peer
 // is gone or stopped reading (the caller just closes); throws on errors that
 // are our bug.
-bool write_all(int fd, std::string_view bytes);
+// `more`: more bytes follow at once (MSG_MORE), so the kernel may hold a
+// part-filled packet back to fill it with them.
+bool write_all(int fd, std::string_view bytes, bool more = false);
+
+// Sends `length` bytes of `file`, from `offset`, with sendfile(2). Returns
+// false if the peer is gone, or if the file ended early (it shrank since
+// the length was taken: the promised Content-Length cannot be kept).
+bool send_file(int socket, int file, std::uint64_t offset, std::uint64_t length);
 
 // Bounds how long one send() may wait for room in the socket's buffer.
 void set_send_timeout(int fd, std::chrono::milliseconds timeout);

@@ -13,8 +13,8 @@
 #include <vector>
 
 // "%41b%2Fc" -> "Ab/c". Returns nothing for a broken escape ("%4", "%zz")
-// or for "%00": a NUL byte has no business in a path or a name, and C
-// functions further down would cut the string there.
+// or for a NUL byte, "%00" or raw: it has no business in a path or a name,
+// and C functions further down would cut the string there.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);
 
 // The name=value pairs of a query string, in order, decoded.

@@ -6,7 +6,9 @@
 // A full queue is answered at once with 503, connections take turns when
 // there are more than workers, and SIGTERM lets the requests in flight finish.
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -17,16 +19,24 @@
 #include "flags.hpp"
 #include "listener.hpp"
 #include "log.hpp"
+#include "pages.hpp"
 #include "router.hpp"
 #include "routes.hpp"
 #include "socket_io.hpp"
+#include "static_files.hpp"
 #include "stop_signal.hpp"
 #include "thread_pool.hpp"
+
+// --root's default: the Makefile passes the public/ folder beside this file.
+#ifndef PUBLIC_DIR
+#define PUBLIC_DIR "public"
+#endif
 
 int main(int argc, char** argv) {
     std::string host = "127.0.0.1";
     long port = 8080;
     long request_timeout = 10;
+    std::string root_path = PUBLIC_DIR;
     std::string users_file;
     long session_ttl = 30 * 60;
     std::string hash_for;
@@ -38,6 +48,7 @@ int main(int argc, char** argv) {
     flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
     flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
               request_timeout, 1, 3600);
+    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", root_path);
     flags.add("--users", "FILE", "users, one 'name:role:hash' per line; registrations are added",
               users_file);
     flags.add("--session-ttl", "SECONDS", "a session ends after this long unused", session_ttl, 1,
@@ -61,6 +72,7 @@ int main(int argc, char** argv) {
         std::printf("%s\n", users_file_line(hash_for, kRoleUser, hash_password(password)).c_str());
         return 0;
     }
+    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", root_path);
     ConnectionOptions options;
     options.request_timeout = std::chrono::seconds(request_timeout);
     options.idle_timeout = std::chrono::seconds(idle_timeout);
@@ -80,6 +92,9 @@ int main(int argc, char** argv) {
     add_auth_routes(router, auth);
     // The direct way, as in cpp-httplib's server.Get(...): one call per route.
     router.any("/echo", describe_request);
+    // A file tree is a route with a wildcard.
+    const int files = root.get();
+    router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
     // The collected way, like Python's @add_route decorator: every
     // add_route(...) declared in routes.cpp registers itself.
     register_routes(router);

@@ -7,6 +7,10 @@
 //         return HttpResponse::text(200, "Hello, " + request.path_params.at("name") + "!\n");
 //     });
 //
+// A last segment "{name...}" takes the rest of the path, however many
+// segments: "/static/{path...}" matches "/static/css/site.css" with path
+// "css/site.css".
+//
 // The first route whose pattern and method match wins. When none does, the
 // answer says why (RFC 9110 section 15.5): no pattern matches the path ->
 // 404; a pattern matches but not for this method -> 405 with an Allow
@@ -42,8 +46,8 @@ private:
         std::vector<std::string> segments;  // "/hello/{name}" -> {"hello", "{name}"}
         RouteHandler handler;
     };
+    std::vector<Route> routes_;
     // Whether `route` matches the decoded path segments; fills `params`.
     static bool matches(const Route& route, const std::vector<std::string>& segments,
                         std::map<std::string, std::string>& params);
-    std::vector<Route> routes_;
 };

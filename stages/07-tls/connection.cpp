@@ -2,13 +2,14 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <optional>
 
+#include "http_date.hpp"
 #include "log.hpp"
 #include "request_parser.hpp"
 #include "socket_io.hpp"
@@ -85,7 +86,7 @@ void close_after_last_response(ClientConnection& connection) {
 using Clock = std::chrono::steady_clock;
 
 void log_request(const std::string& peer, const HttpRequest& request, int status,
-                 std::size_t bytes, Clock::time_point start) {
+                 std::uint64_t bytes, Clock::time_point start) {
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
     const std::string request_line = request.method.empty()
@@ -96,25 +97,6 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
              std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
              std::to_string(micros % 1000 / 100) + "ms");
 }
-
-// ANCHOR: http_date
-// The Date header in IMF-fixdate, the one format HTTP senders use (RFC 9110
-// section 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT". Always GMT and always
-// English names, so we do not use the locale-dependent strftime.
-std::string http_date() {
-    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
-                  utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
-                  utc.tm_sec);
-    return text;
-}
-// ANCHOR_END: http_date
 
 // ANCHOR: send_bytes
 // Bytes for the client go through TLS when the connection has a session,
@@ -131,14 +113,46 @@ std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer,
 }
 // ANCHOR_END: send_bytes
 
+// ANCHOR: send_head_and_file
+// A response's head and then `file`. Plain TCP hands the file to the kernel
+// (sendfile). TLS must encrypt every byte here, so the file is read in
+// bounded chunks, each sent as TLS records (the head with the first): a
+// large file never sits in memory whole.
+bool send_head_and_file(ClientConnection& client, std::string head, const FileBody& file) {
+    const int fd = file.fd->get();
+    if (!client.tls) {
+        return write_all(client.socket.get(), head, /*more=*/true) &&
+               send_file(client.socket.get(), fd, file.offset, file.length);
+    }
+    constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
+    std::string chunk = std::move(head);
+    std::uint64_t offset = file.offset;
+    const std::uint64_t end = file.offset + file.length;
+    while (offset < end) {
+        const std::size_t start = chunk.size();
+        chunk.resize(start + std::min(end - offset, kChunk));
+        const ssize_t n = ::pread(fd, &chunk[start], chunk.size() - start, static_cast<off_t>(offset));
+        if (n <= 0) return false;  // a read error, or the file shrank: close, it cannot be sent
+        chunk.resize(start + static_cast<std::size_t>(n));
+        if (!tls_write_all(client.tls.get(), chunk, client.send_timeout)) return false;
+        offset += static_cast<std::uint64_t>(n);
+        chunk.clear();
+    }
+    return true;
+}
+// ANCHOR_END: send_head_and_file
+
 // ANCHOR: send_response
-// The one way a response leaves, error or not: Date, Server and Connection
-// are added here, the bytes go out in one write, and the log gets a line.
-// Returns false when the client is gone.
+// The one way a response leaves, error or not: the headers every response
+// carries are added here, the head and the body go out, and the log gets a
+// line. Returns false when the client is gone.
 bool send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
                    bool keep_alive, Clock::time_point start) {
-    response.headers.add("Date", http_date());
+    response.headers.add("Date", http_date(std::time(nullptr)));
     response.headers.add("Server", "course-server");
+    // Take our Content-Type as it is, never guess from the bytes: a text
+    // file that looks like HTML would run as a page, scripts and all.
+    response.headers.add("X-Content-Type-Options", "nosniff");
     if (client.tls) {
         // HSTS (RFC 6797): "for a year, reach this host over HTTPS only",
         // so a browser never again tries plain http:// where an attacker
@@ -153,10 +167,13 @@ bool send_response(ClientConnection& client, const HttpRequest& request, HttpRes
     // One write for the whole response: status line, headers and body leave
     // together. Two small writes on a keep-alive connection meet Nagle's
     // algorithm on our side and delayed ACKs on the client's, and every
-    // response then waits about 40 ms.
-    const std::string bytes = response.serialize(/*include_body=*/request.method != "HEAD");
-    const bool sent = send_bytes(client, bytes);
-    log_request(client.peer, request, response.status, bytes.size(), start);
+    // response then waits about 40 ms. So a file's head goes with MSG_MORE:
+    // the kernel holds it back and sends it with the file's first bytes.
+    const bool include_body = request.method != "HEAD";
+    const std::string head = response.serialize(include_body);
+    const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
+    const bool sent = file_bytes > 0 ? send_head_and_file(client, head, *response.file) : send_bytes(client, head);
+    log_request(client.peer, request, response.status, head.size() + file_bytes, start);
     return sent;
 }
 // ANCHOR_END: send_response

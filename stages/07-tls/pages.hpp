@@ -1,5 +1,7 @@
-// The HTML a browser sees: the login page and the small pages that answer
-// a form. curl and scripts that do not ask for HTML get plain text.
+// The HTML a browser sees, from files in the document root: index.html
+// (the login page), account.html (who is signed in) and message.html (the
+// answer to a form). The last two have slots, {{name}}, filled in per
+// request. curl and scripts that do not ask for HTML get plain text.
 #pragma once
 
 #include <optional>
@@ -9,6 +11,10 @@
 #include "http_request.hpp"
 #include "http_response.hpp"
 #include "session_store.hpp"
+
+// Reads the three pages from the folder `root`, once, before the server
+// starts; throws std::runtime_error naming a page it cannot read.
+void load_pages(const std::string& root);
 
 // "<b>" -> "&lt;b&gt;": text from users must never become markup (XSS).
 std::string html_escape(std::string_view text);

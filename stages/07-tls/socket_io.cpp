@@ -1,9 +1,13 @@
 #include "socket_io.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "errors.hpp"
@@ -21,11 +25,11 @@ std::size_t read_some(int fd, char* buffer, std::size_t capacity) {
 // ANCHOR_END: read_some
 
 // ANCHOR: write_all
-bool write_all(int fd, std::string_view bytes) {
+bool write_all(int fd, std::string_view bytes, bool more) {
     while (!bytes.empty()) {
         // MSG_NOSIGNAL: if the peer is gone, fail with EPIPE instead of
         // raising SIGPIPE, whose default action kills the whole process.
-        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | (more ? MSG_MORE : 0));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) return false;
         // The send timeout expired (see set_send_timeout), or the socket is
@@ -37,6 +41,30 @@ bool write_all(int fd, std::string_view bytes) {
     return true;
 }
 // ANCHOR_END: write_all
+
+// ANCHOR: send_file
+// The kernel copies from its cache of the file to the socket: the bytes
+// never pass through this process. Like send(), sendfile(2) may do part of
+// the job, and at most about 2 GiB a call: loop until done.
+bool send_file(int socket, int file, std::uint64_t offset, std::uint64_t length) {
+    // The last packet is mostly part-filled, and Nagle's algorithm holds it
+    // while an earlier small one is unacknowledged: 40 ms, until the
+    // client's delayed ACK. TCP_NODELAY (tcp(7)) sends it at once.
+    const int yes = 1;
+    ::setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    constexpr std::uint64_t kMaxPerCall = 1 << 30;
+    off_t position = static_cast<off_t>(offset);
+    while (length > 0) {
+        const ssize_t n = ::sendfile(socket, file, &position, std::min(length, kMaxPerCall));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET || errno == EAGAIN)) return false;
+        if (n < 0) throw_errno("sendfile");
+        if (n == 0) return false;  // the file is shorter than it was
+        length -= static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+// ANCHOR_END: send_file
 
 // ANCHOR: set_send_timeout
 // A client that sends requests but never reads the answers fills its

@@ -102,6 +102,32 @@ TEST_CASE("a badly encoded path is 400, not 404") {
     CHECK(router.handle(nul).status == 400);
 }
 
+TEST_CASE("a last {name...} segment takes the rest of the path, joined by '/'") {
+    Router router;
+    router.get("/static/{path...}", [](const HttpRequest& r) {
+        return HttpResponse::text(200, "[" + r.path_params.at("path") + "]");
+    });
+    router.get("/static", named("bare"));
+    auto one = request("GET", "/static/site.css");
+    CHECK(router.handle(one).body == "[site.css]");
+    auto deep = request("GET", "/static/css/a/site.css");
+    CHECK(router.handle(deep).body == "[css/a/site.css]");
+    // A trailing slash leaves an empty last segment: a folder.
+    auto folder = request("GET", "/static/docs/");
+    CHECK(router.handle(folder).body == "[docs/]");
+    auto root = request("GET", "/static/");
+    CHECK(router.handle(root).body == "[]");
+    // Each segment is decoded on its own, then joined: an encoded '/' is a
+    // separator in the value, which the handler must check as a path.
+    auto encoded = request("GET", "/static/a%2Fb/c%20d");
+    CHECK(router.handle(encoded).body == "[a/b/c d]");
+    auto dots = request("GET", "/static/%2e%2e/secret");
+    CHECK(router.handle(dots).body == "[../secret]");
+    // No segment at all is not a match for it.
+    auto bare = request("GET", "/static");
+    CHECK(router.handle(bare).body == "bare");
+}
+
 TEST_CASE("a pattern must start with '/'") {
     Router router;
     CHECK_THROWS_AS(router.get("hello", named("x")), std::invalid_argument);

@@ -24,6 +24,8 @@ TEST_CASE("percent_decode refuses broken escapes and NUL") {
     CHECK_FALSE(percent_decode("%zz"));
     CHECK_FALSE(percent_decode("%4g"));
     CHECK_FALSE(percent_decode("%00"));
+    CHECK_FALSE(percent_decode(std::string_view("a\0b", 3)));  // raw, as a form body may hold it
+    CHECK_FALSE(QueryParams::parse(std::string_view("name=a\0b", 8)).has_value());
 }
 
 TEST_CASE("QueryParams splits on & and =, and decodes both sides") {
