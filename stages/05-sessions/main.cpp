@@ -61,7 +61,17 @@ int main(int argc, char** argv) {
         std::printf("%s\n", users_file_line(hash_for, kRoleUser, hash_password(password)).c_str());
         return 0;
     }
-    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", root_path);
+    const Fd root = open_root(root_path);
+    if (!root.valid()) {
+        std::fprintf(stderr, "server: --root %s: %s\n", root_path.c_str(), std::strerror(errno));
+        return 2;
+    }
+    try {
+        load_pages(root_path);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: --root %s: %s\n", root_path.c_str(), error.what());
+        return 2;
+    }
     const ConnectionOptions options{std::chrono::seconds(request_timeout)};
 
     // ANCHOR: routes
