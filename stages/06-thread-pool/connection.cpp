@@ -147,12 +147,10 @@ int milliseconds_until(Clock::time_point deadline) {
 // ANCHOR: wait_for_client
 enum class Waited { Ready, Quiet, TimedOut, Stopped };
 
-// The second half of the fairness rule. Waiting for a quiet client is a
-// worker doing nothing, so a worker waits only a moment, and not at all
-// while other connections wait for a worker; then the connection goes to
-// the waiting room with its deadlines unchanged, where one thread watches
-// every quiet connection. A busy keep-alive client's next request comes
-// within the moment, and then costs no trip through the waiting room.
+// The second half of the fairness rule. Waiting for a quiet client is a worker doing
+// nothing: a worker waits a moment (a busy keep-alive client's next request comes within
+// it), and not at all while others wait; then the connection goes to the waiting room,
+// its deadlines unchanged, where one thread watches every quiet connection.
 constexpr std::chrono::milliseconds kQuietTurn{5};
 
 Waited wait_for_client(int fd, Clock::time_point deadline, const StopSignal& stop,
@@ -257,10 +255,9 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 // ANCHOR_END: serve_connection
 
 // ANCHOR: refuse_connection
-// The accept loop calls this, so it must cost microseconds. The request is
-// usually here already (TCP_DEFER_ACCEPT): take what has arrived, without
-// waiting, so that no unread request turns the close into a reset; answer;
-// half-close. The waiting room reads whatever else comes, then closes.
+// The accept loop calls this, so it must cost microseconds. Take what has arrived (thanks to
+// TCP_DEFER_ACCEPT, the request) without waiting, so that no unread request turns the close
+// into a reset; answer; half-close. The waiting room reads whatever else comes, then closes.
 void refuse_connection(ClientConnection& client) {
     char discard[16 * 1024];
     [[maybe_unused]] const ssize_t n = ::recv(client.socket.get(), discard, sizeof discard, MSG_DONTWAIT);

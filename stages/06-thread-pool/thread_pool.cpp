@@ -16,18 +16,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// While the queue is full, a connection between requests stays in the
-// waiting room this long at most, whatever --idle-timeout says: under
-// pressure the quiet make way (RFC 9112 section 9.5 allows closing them).
+// While the queue is full, an idle connection stays this long at most, whatever --idle-timeout
+// says: under pressure the quiet make way (RFC 9112 section 9.5 lets a server close them).
 constexpr std::chrono::seconds kSaturatedIdleTimeout{1};
 
 // A closing connection may send this much before we close it anyway: the
 // careful close protects the response we sent, not a flood of bytes.
 constexpr std::size_t kLingerBytes = 1024 * 1024;
 
-// The waiting room costs a descriptor per connection and no thread, so the
-// process's descriptor limit bounds it (getrlimit(2), `ulimit -n`): half of
-// it, and the other half for the queue, the workers and the rest.
+// The waiting room costs a descriptor per connection, no thread: half of the process's
+// descriptor limit (getrlimit(2), `ulimit -n`), the other half for everything else.
 std::size_t default_room_capacity() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit");
@@ -169,9 +167,8 @@ void ThreadPool::run_worker() {
 // ANCHOR_END: run_worker
 
 // ANCHOR: run_waiting_room
-// One thread and one poll() for every connection that waits for its
-// client, and for the eventfd that announces arrivals. A connection leaves
-// when its client sends something (to the queue) or when its time is up.
+// One poll() for every connection that waits for its client, and for the eventfd that
+// announces arrivals. A connection leaves when its client sends something, or its time is up.
 void ThreadPool::run_waiting_room() {
     std::vector<Guest> guests;
     std::vector<pollfd> watched;
@@ -183,37 +180,45 @@ void ThreadPool::run_waiting_room() {
             arrivals_.clear();
             saturated = new_waiting_ >= capacity_;
             if (workers_done_) {  // shutting down: only the careful closes go on
-                std::erase_if(guests, [](const Guest& g) { return g.connection.waiting_for != WaitingFor::ClientClose; });
+                std::erase_if(guests, [](const Guest& guest) {
+                    return guest.connection.waiting_for != WaitingFor::ClientClose;
+                });
                 if (guests.empty()) return;
             }
         }
         make_room(guests, room_capacity_);
 
+        Clock::time_point now = Clock::now();
         watched.assign(1, pollfd{wake_room_.get(), POLLIN, 0});
         Clock::time_point next = Clock::time_point::max();
         for (const Guest& guest : guests) {
             watched.push_back(pollfd{guest.connection.socket.get(), POLLIN, 0});
             next = std::min(next, leave_by(guest, saturated));
         }
-        int timeout = -1;  // no guest, no deadline: sleep until one arrives
-        if (!guests.empty()) {
-            timeout = static_cast<int>(std::max<long long>(
-                std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count(), 0));
+        using std::chrono::milliseconds;
+        auto timeout = milliseconds(-1);  // no guest, no deadline: sleep until one arrives
+        if (!guests.empty()) timeout = std::max(std::chrono::ceil<milliseconds>(next - now), milliseconds(0));
+        if (::poll(watched.data(), watched.size(), static_cast<int>(timeout.count())) < 0 && errno != EINTR) {
+            throw_errno("poll");
         }
-        if (::poll(watched.data(), watched.size(), timeout) < 0 && errno != EINTR) throw_errno("poll");
         if (watched[0].revents != 0) clear(wake_room_.get());
 
-        const Clock::time_point now = Clock::now();
-        std::vector<Guest> staying;
+        now = Clock::now();
         std::vector<ClientConnection> ready;
-        for (std::size_t i = 0; i < guests.size(); ++i) {
-            switch (next_step(guests[i], watched[i + 1].revents != 0, saturated, now)) {
-                case Step::Stay: staying.push_back(std::move(guests[i])); break;
-                case Step::Queue: ready.push_back(std::move(guests[i].connection)); break;
-                case Step::Close: break;  // closed with the rest of `guests`, below
+        for (std::size_t i = 0; i < guests.size();) {
+            const Step step = next_step(guests[i], watched[i + 1].revents != 0, saturated, now);
+            if (step == Step::Stay) {
+                ++i;
+                continue;
             }
+            if (step == Step::Queue) ready.push_back(std::move(guests[i].connection));
+            // The last guest takes its place, poll entry and all (a closing one is closed here).
+            if (i + 1 < guests.size()) {
+                guests[i] = std::move(guests.back());
+                watched[i + 1] = watched[guests.size()];
+            }
+            guests.pop_back();
         }
-        guests = std::move(staying);
         if (!ready.empty()) {
             const std::lock_guard lock(mutex_);
             for (ClientConnection& connection : ready) queue_.push_back({std::move(connection), false});

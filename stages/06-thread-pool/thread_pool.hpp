@@ -1,7 +1,7 @@
 // ThreadPool: a fixed number of worker threads fed by a bounded queue, and a
 // waiting room for the connections that have nothing to say yet.
 //
-//   acceptor thread                 queue (at most N waiting)       workers
+//   acceptor thread                 queue (at most N new ones)      workers
 //   accept() -> try_submit() ---->  [conn][conn][conn]  ---------->  serve
 //                  |                   ^     ^                         |
 //                  | full              |     +-- turn over: back in ---+
@@ -76,10 +76,7 @@ private:
     const std::size_t room_capacity_;
     Work work_;
 
-    struct Queued {
-        ClientConnection connection;
-        bool is_new;  // from try_submit, and not served yet
-    };
+    struct Queued { ClientConnection connection; bool is_new; };  // new: from try_submit, not served yet
     mutable std::mutex mutex_;         // guards everything below but the threads
     std::condition_variable ready_;    // signalled when queue_ gains work or stopping_ is set
     std::deque<Queued> queue_;
