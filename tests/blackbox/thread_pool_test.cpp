@@ -138,7 +138,7 @@ STAGE_TEST(6, "a flood of connections gets only 200s and 503s, never silence or 
     INFO(ok << " ok, " << refused << " refused; first failure: " << (bad.empty() ? "none" : bad.front()));
     CHECK(bad.empty());
     CHECK(ok + refused == 60);
-    CHECK(ok >= 6);  // at least the workers and the queue were served
+    CHECK(ok >= 4);  // at least the four new connections the queue took
     CHECK(server.exchange(get("/hello/after")).response().status == 200);
 }
 
