@@ -23,8 +23,8 @@ struct ConnectionOptions {
     // How long a request may take to arrive once its first byte is here;
     // then 408 Request Timeout.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
-    // How long a worker waits for the next request on a quiet keep-alive
-    // connection before closing it and taking other work.
+    // How long a quiet keep-alive connection may wait for its next request
+    // (in the pool's waiting room, holding no worker) before it is closed.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
     // Whether other connections are waiting for a worker. If so, a
     // connection gives its worker back after each response, and at once
