@@ -205,18 +205,12 @@ void ThreadPool::run_waiting_room() {
 
         now = Clock::now();
         std::vector<ClientConnection> ready;
-        for (std::size_t i = 0; i < guests.size();) {
+        // Backwards, so that a guest that leaves can give its place to the last one, seen already.
+        for (std::size_t i = guests.size(); i-- > 0;) {
             const Step step = next_step(guests[i], watched[i + 1].revents != 0, saturated, now);
-            if (step == Step::Stay) {
-                ++i;
-                continue;
-            }
+            if (step == Step::Stay) continue;
             if (step == Step::Queue) ready.push_back(std::move(guests[i].connection));
-            // The last guest takes its place, poll entry and all (a closing one is closed here).
-            if (i + 1 < guests.size()) {
-                guests[i] = std::move(guests.back());
-                watched[i + 1] = watched[guests.size()];
-            }
+            if (i + 1 < guests.size()) guests[i] = std::move(guests.back());  // Step::Close: its Fd closes
             guests.pop_back();
         }
         if (!ready.empty()) {

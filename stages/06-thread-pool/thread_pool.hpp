@@ -14,11 +14,9 @@
 // in the queue is refused at once, honestly, with 503, instead of making
 // everybody slow.
 //
-// Why a waiting room? A keep-alive client between requests, or a slow one
-// halfway through a request, needs no worker until its next bytes arrive.
-// One thread watches them all with one poll() and queues a connection when
-// it becomes readable (Apache's event MPM does the same). Quiet clients,
-// however many, cost neither a worker nor a place in the queue.
+// Why a waiting room? A quiet client needs no worker until its next bytes
+// arrive. One thread watches them all with one poll() (as Apache's event MPM
+// does): however many, they cost neither a worker nor a place in the queue.
 #pragma once
 
 #include <condition_variable>
