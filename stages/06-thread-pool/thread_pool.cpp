@@ -93,10 +93,10 @@ void make_room(std::vector<Guest>& guests, std::size_t capacity) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(std::size_t threads, std::size_t queue_capacity, std::size_t room_capacity)
+ThreadPool::ThreadPool(std::size_t threads, std::size_t queue_capacity, std::size_t room)
     : thread_count_(threads),
       capacity_(queue_capacity),
-      room_capacity_(room_capacity > 0 ? room_capacity : default_room_capacity()),
+      room_capacity_(room > 0 ? room : default_room_capacity()),
       wake_room_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (!wake_room_.valid()) throw_errno("eventfd");
 }
@@ -152,19 +152,24 @@ void ThreadPool::run_worker() {
             queue_.pop_front();
         }
         // The work runs without the lock: the other workers keep going.
-        const ServeResult result = work_(connection);
-        if (result == ServeResult::TurnOver) {
-            // Its turn is over: to the back of the queue, past the capacity
-            // check, since it was admitted already.
-            const std::lock_guard lock(mutex_);
-            queue_.push_back({std::move(connection), /*is_new=*/false});
-            ready_.notify_one();
-        } else if (result == ServeResult::Waiting || connection.waiting_for == WaitingFor::ClientClose) {
-            park(connection);  // quiet, or closing carefully: that needs no worker
+        switch (work_(connection)) {
+            case ServeResult::TurnOver: requeue(connection); break;
+            case ServeResult::Waiting: park(connection); break;  // quiet: it needs no worker
+            case ServeResult::Closed:  // and a careful close goes on in the waiting room
+                if (connection.waiting_for == WaitingFor::ClientClose) park(connection);
+                break;
         }
     }  // a finished connection is destroyed here, and its socket closed
 }
 // ANCHOR_END: run_worker
+
+// Its turn is over, or its client sent something: to the back of the queue,
+// past the capacity check, since it was admitted already.
+void ThreadPool::requeue(ClientConnection& connection) {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back({std::move(connection), /*is_new=*/false});
+    ready_.notify_one();
+}
 
 // ANCHOR: run_waiting_room
 // One poll() for every connection that waits for its client, and for the eventfd that
@@ -213,11 +218,7 @@ void ThreadPool::run_waiting_room() {
             if (i + 1 < guests.size()) guests[i] = std::move(guests.back());  // Step::Close: its Fd closes
             guests.pop_back();
         }
-        if (!ready.empty()) {
-            const std::lock_guard lock(mutex_);
-            for (ClientConnection& connection : ready) queue_.push_back({std::move(connection), false});
-            ready_.notify_all();
-        }
+        for (ClientConnection& connection : ready) requeue(connection);
     }
 }
 // ANCHOR_END: run_waiting_room

@@ -35,15 +35,14 @@ public:
     // What a worker does with a connection; the result says where it goes next.
     using Work = std::function<ServeResult(ClientConnection&)>;
 
-    // room_capacity 0: as many as the descriptor limit allows (see .cpp).
-    ThreadPool(std::size_t threads, std::size_t queue_capacity, std::size_t room_capacity = 0);
+    // A room of 0: as many connections as the descriptor limit allows (see .cpp).
+    ThreadPool(std::size_t threads, std::size_t queue_capacity, std::size_t room = 0);
     ~ThreadPool();  // finishes the queue, then joins the workers
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
-    // Starts the workers and the waiting room's thread. Separate from the
-    // constructor so that the work can refer to the pool (to ask how many
-    // connections are waiting).
+    // Starts the threads. Separate from the constructor so that the work can
+    // refer to the pool (to ask how many connections are waiting).
     void start(Work work);
 
     // Queues a new connection; false (and `connection` untouched) when the
@@ -67,6 +66,7 @@ public:
 
 private:
     void run_worker();
+    void requeue(ClientConnection& connection);
     void run_waiting_room();
 
     const std::size_t thread_count_;
@@ -75,14 +75,16 @@ private:
     Work work_;
 
     struct Queued { ClientConnection connection; bool is_new; };  // new: from try_submit, not served yet
-    mutable std::mutex mutex_;         // guards everything below but the threads
-    std::condition_variable ready_;    // signalled when queue_ gains work or stopping_ is set
+    mutable std::mutex mutex_;         // guards the queue, the flags and the arrivals
+    std::condition_variable ready_;    // signalled when queue_ gains work, or at a stop
     std::deque<Queued> queue_;
     std::size_t new_waiting_ = 0;      // how many in queue_ are new
-    std::vector<ClientConnection> arrivals_;  // parked, not yet seen by the waiting room
     bool stopping_ = false;
-    bool workers_done_ = false;
-    Fd wake_room_;  // an eventfd: written when arrivals_ or workers_done_ change
     std::vector<std::thread> workers_;
+    // The waiting room's: connections parked but not yet in its poll() set,
+    // and an eventfd, written when they arrive or when the workers are done.
+    std::vector<ClientConnection> arrivals_;
+    bool workers_done_ = false;
+    Fd wake_room_;
     std::thread room_;
 };

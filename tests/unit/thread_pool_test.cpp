@@ -135,7 +135,7 @@ TEST_CASE("the waiting room closes an idle connection at its deadline, and a lat
 }
 
 TEST_CASE("when the waiting room is full, the connection idle the longest makes way") {
-    ThreadPool pool(1, 4, /*room_capacity=*/2);
+    ThreadPool pool(1, 4, /*room=*/2);
     pool.start([](ClientConnection&) { return ServeResult::Closed; });
     Fd oldest, middle, newest;
     ClientConnection a = waiting(oldest, WaitingFor::NextRequest, 10s);
