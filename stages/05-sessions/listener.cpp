@@ -4,11 +4,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "errors.hpp"
 #include "log.hpp"
@@ -82,6 +83,11 @@ std::string describe(const sockaddr_storage& storage) {
     return std::string(text) + ":" + std::to_string(port);
 }
 
+// How long accept_client pauses when the process is out of descriptors or
+// memory: long enough not to spin on the error, short enough that a client
+// that closes makes room for the next one almost at once.
+constexpr std::chrono::milliseconds kAcceptPause{10};
+
 }  // namespace
 
 Fd accept_client(int listen_fd, std::string& peer) {
@@ -98,7 +104,7 @@ Fd accept_client(int listen_fd, std::string& peer) {
         // Out of descriptors or memory: the connection stays queued. Pause
         // briefly instead of spinning on the same error at full speed.
         log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
-        ::usleep(10'000);
+        std::this_thread::sleep_for(kAcceptPause);
         return {};
     }
     throw_errno("accept");
