@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cerrno>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -11,3 +12,10 @@
 [[noreturn]] inline void throw_errno(const std::string& what) {
     throw std::system_error(errno, std::generic_category(), what);
 }
+
+// A setting the server cannot work with: a --root that is not a folder, a
+// --cert that does not load. Thrown before the server starts; main() prints
+// its one line and exits with status 2, as for a bad flag.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};

@@ -1,7 +1,6 @@
 #include "stop_signal.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -57,15 +56,3 @@ StopSignal::~StopSignal() {
 bool StopSignal::requested() const { return g_stop_requested.load(); }
 
 void StopSignal::request() { on_stop_signal(0); }
-
-WaitResult wait_readable(int fd, int timeout_ms, const StopSignal& stop) {
-    pollfd fds[2] = {{fd, POLLIN, 0}, {stop.fd(), POLLIN, 0}};
-    while (true) {
-        const int n = ::poll(fds, 2, timeout_ms);
-        if (n < 0 && errno == EINTR) continue;  // a signal arrived; look again
-        if (n < 0) throw_errno("poll");
-        if (fds[1].revents != 0) return WaitResult::Stopped;
-        if (n == 0) return WaitResult::TimedOut;
-        return WaitResult::Ready;  // readable, or EOF/error: read() will tell which
-    }
-}

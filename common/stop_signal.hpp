@@ -3,8 +3,8 @@
 // A signal handler may do almost nothing safely (signal-safety(7)): no
 // locks, no allocation, no printing. The classic "self-pipe trick" lets it
 // do just one safe thing, write a byte to a pipe, and the server watches the
-// pipe's read end with poll() next to its sockets. The pipe is never
-// drained, so once a stop is requested every poll() sees it, in every
+// pipe's read end with poll() next to its sockets (wait.hpp). The pipe is
+// never drained, so once a stop is requested every poll() sees it, in every
 // thread, and no wake-up can be lost between a check and a wait. The
 // handler also sets a lock-free atomic flag, so a loop that only needs to
 // ask "stop yet?" between two requests reads memory instead of making a
@@ -35,8 +35,17 @@ private:
     Fd write_end_;
 };
 
-enum class WaitResult { Ready, TimedOut, Stopped };
+// Requests a stop when it goes out of scope, however the scope ends. Made
+// after the threads that watch `stop` (and so destroyed before them), it
+// makes them finish when an exception leaves the scope, so that their
+// destructors can join them instead of waiting for a Ctrl-C.
+class StopOnExit {
+public:
+    explicit StopOnExit(StopSignal& stop) : stop_(stop) {}
+    ~StopOnExit() { stop_.request(); }
+    StopOnExit(const StopOnExit&) = delete;
+    StopOnExit& operator=(const StopOnExit&) = delete;
 
-// Waits until `fd` is readable, `timeout_ms` passes (-1 waits forever), or a
-// stop is requested; a stop wins over the other two.
-WaitResult wait_readable(int fd, int timeout_ms, const StopSignal& stop);
+private:
+    StopSignal& stop_;
+};

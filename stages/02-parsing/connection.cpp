@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -8,8 +7,11 @@
 #include "log.hpp"
 #include "request_parser.hpp"
 #include "socket_io.hpp"
+#include "wait.hpp"
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 // ANCHOR: keep_alive
 // Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
@@ -35,17 +37,17 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // the kernel answers with a TCP reset, and a reset can destroy the response
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
-// what the client still sends until it closes too, for at most a second.
+// what the client still sends until it closes too, within limits: the
+// careful close protects a response, it must not let a client hold us.
+constexpr std::chrono::seconds kLingerTime{1};     // a client's FIN needs a round trip or two
+constexpr std::size_t kLingerBytes = 1024 * 1024;  // say, the rest of a body we refused
+
 void close_gracefully(int client) {
     ::shutdown(client, SHUT_WR);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    char discard[16 * 1024];
+    const auto deadline = Clock::now() + kLingerTime;
+    char discard[kReadBufferSize];
     std::size_t discarded = 0;
-    while (discarded < 1024 * 1024) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        pollfd p{client, POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+    while (discarded < kLingerBytes && wait_for(client, POLLIN, deadline) == Waited::Ready) {
         const std::size_t n = read_some(client, discard, sizeof discard);
         if (n == 0) return;  // the client has closed its side too
         discarded += n;
@@ -53,30 +55,53 @@ void close_gracefully(int client) {
 }
 // ANCHOR_END: close_gracefully
 
-// ANCHOR: close_after_last_response
-// After the client's own "Connection: close" there is usually nothing to
-// wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If none of its bytes is unread, close() is safe at once and frees the
-// connection a round trip sooner (nginx does the same). recv() with
-// MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
-// client has closed too; a byte, something unread: the careful way then.
-void close_after_last_response(int client, const std::string& unparsed) {
-    char byte = 0;
-    if (!unparsed.empty() || ::recv(client, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-        close_gracefully(client);
-    }
-}  // otherwise the socket's Fd closes it
-// ANCHOR_END: close_after_last_response
-
 void log_request(const std::string& peer, const HttpRequest& request, int status,
-                 std::size_t bytes, std::chrono::steady_clock::time_point start) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
-    log_line(peer + " \"" + request.method + " " + escape_bytes(request.target) + " " +
-             request.version + "\" " + std::to_string(status) + " " + std::to_string(bytes) +
-             " " + std::to_string(micros / 1000) + "." + std::to_string(micros % 1000 / 100) + "ms");
+                 std::uint64_t bytes, Clock::time_point start) {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    const std::string request_line = request.method.empty()
+                                         ? "(no valid request)"
+                                         : request.method + " " + escape_bytes(request.target) +
+                                               " " + request.version;
+    log_line(peer + " \"" + request_line + "\" " + std::to_string(status) + " " +
+             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
+             std::to_string(micros % 1000 / 100) + "ms");
 }
+
+// ANCHOR: send_response
+// The one way a response leaves, error or not: the headers every response
+// carries are added here, the response goes out, and the log gets a line.
+// Returns false when the client is gone.
+bool send_response(int client, const std::string& peer, const HttpRequest& request,
+                   HttpResponse& response, bool keep_alive, Clock::time_point start) {
+    if (!keep_alive) {
+        response.headers.add("Connection", "close");
+    } else if (request.version == "HTTP/1.0") {
+        response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
+    }
+    // One write for the whole response: status line, headers and body leave
+    // together. Two small writes on a keep-alive connection meet Nagle's
+    // algorithm on our side and delayed ACKs on the client's, and every
+    // response then waits about 40 ms.
+    // A response to HEAD is the head alone (RFC 9110 section 9.3.2).
+    std::string bytes = response.serialize();
+    if (request.method == "HEAD") bytes.resize(bytes.size() - response.body.size());
+    const bool sent = write_all(client, bytes);
+    log_request(peer, request, response.status, bytes.size(), start);
+    return sent;
+}
+// ANCHOR_END: send_response
+
+// ANCHOR: answer_and_close
+// The one way a connection ends on an error. After a malformed request we
+// cannot know where the next one starts, so the only safe thing is to
+// answer and close. What was parsed goes along (a HEAD's answer has no body).
+void answer_and_close(int client, const std::string& peer, const HttpRequest& request,
+                      HttpResponse response) {
+    send_response(client, peer, request, response, /*keep_alive=*/false, Clock::now());
+    close_gracefully(client);
+}
+// ANCHOR_END: answer_and_close
 
 }  // namespace
 
@@ -85,7 +110,7 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
                       const StopSignal& stop) {
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
-    char buffer[16 * 1024];
+    char buffer[kReadBufferSize];
 
     while (true) {
         // Parse what we have before reading more: with pipelining, the next
@@ -93,47 +118,26 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
         unparsed.erase(0, parser.feed(unparsed));
 
         if (parser.failed()) {
-            // After a malformed request we cannot know where the next one
-            // starts, so the only safe thing is to answer and close.
-            HttpResponse response = HttpResponse::text(400, "Bad Request: " + parser.error() + "\n");
-            response.headers.add("Connection", "close");
-            std::string bytes = response.serialize();
-            // To HEAD, the same head without the body (RFC 9110 section 9.3.2).
-            if (parser.request().method == "HEAD") bytes.resize(bytes.size() - response.body.size());
-            write_all(client, bytes);
-            log_line(peer + " 400 " + parser.error());
-            close_gracefully(client);
+            answer_and_close(client, peer, parser.request(),
+                             HttpResponse::text(400, "Bad Request: " + parser.error() + "\n"));
             return;
         }
 
         if (parser.complete()) {
-            const auto start = std::chrono::steady_clock::now();
+            const auto start = Clock::now();
             const HttpRequest request = parser.take_request();
             HttpResponse response = handler(request);
-            const bool client_said_close = !client_wants_keep_alive(request);
-            const bool keep_alive = !client_said_close && !stop.requested();
+            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
+            if (!send_response(client, peer, request, response, keep_alive, start)) return;
             if (!keep_alive) {
-                response.headers.add("Connection", "close");
-            } else if (request.version == "HTTP/1.0") {
-                response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
-            }
-            // One write for the whole response: status line, headers and
-            // body leave together. Two small writes on a keep-alive
-            // connection meet Nagle's algorithm on our side and delayed ACKs
-            // on the client's, and every response then waits about 40 ms.
-            const std::string bytes = response.serialize();
-            if (!write_all(client, bytes)) return;
-            log_request(peer, request, response.status, bytes.size(), start);
-            if (!keep_alive) {
-                if (client_said_close) close_after_last_response(client, unparsed);
-                else close_gracefully(client);  // we are stopping: it may be sending more
+                close_gracefully(client);
                 return;
             }
             continue;
         }
 
         // The parser needs more bytes.
-        if (wait_readable(client, -1, stop) != WaitResult::Ready) return;
+        if (wait_readable(client, stop) != Waited::Ready) return;
         const std::size_t n = read_some(client, buffer, sizeof buffer);
         if (n == 0) return;  // the client closed (or reset) the connection
         unparsed.append(buffer, n);

@@ -6,7 +6,6 @@
 // handler that throws, 501 and 505 for what this server does not speak.
 // HEAD and OPTIONS work on every route, and Expect: 100-continue is honoured.
 // Files answer as a file server does: 304, 412, 206 and 416, and gzip.
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +14,7 @@
 
 #include "connection.hpp"
 #include "describe_request.hpp"
+#include "errors.hpp"
 #include "flags.hpp"
 #include "listener.hpp"
 #include "log.hpp"
@@ -23,30 +23,39 @@
 #include "socket_io.hpp"
 #include "static_files.hpp"
 #include "stop_signal.hpp"
+#include "wait.hpp"
 
 // --root's default: the Makefile passes the public/ folder beside this file.
 #ifndef PUBLIC_DIR
 #define PUBLIC_DIR "public"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+
+// What the command line can change (docs/course.md section 4).
+struct Config {
     std::string host = "127.0.0.1";
     long port = 8080;
-    long request_timeout = 10;
-    std::string root_path = PUBLIC_DIR;
+    long request_timeout = 10;  // seconds
+    std::string root = PUBLIC_DIR;
+};
+
+Config parse_flags(int argc, char** argv) {
+    Config config;
     Flags flags("server", "Stage 4: answers with the status code that says what happened.");
-    flags.add("--host", "ADDR", "address to listen on", host);
-    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.add("--host", "ADDR", "address to listen on", config.host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", config.port, 0, 65535);
     flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
-              request_timeout, 1, 3600);
-    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", root_path);
+              config.request_timeout, 1, 3600);
+    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", config.root);
     flags.parse(argc, argv);
-    const Fd root = open_root(root_path);
-    if (!root.valid()) {
-        std::fprintf(stderr, "server: --root %s: %s\n", root_path.c_str(), std::strerror(errno));
-        return 2;
-    }
-    const ConnectionOptions options{std::chrono::seconds(request_timeout)};
+    return config;
+}
+
+void run_server(const Config& config) {
+    const Fd root = open_root(config.root);
+    if (!root.valid()) throw ConfigError("--root " + config.root + ": " + std::strerror(errno));
+    const ConnectionOptions options{std::chrono::seconds(config.request_timeout)};
 
     // ANCHOR: routes
     Router router;
@@ -62,26 +71,36 @@ int main(int argc, char** argv) {
     const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
     // ANCHOR_END: routes
 
-    try {
-        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
-        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
-        std::printf("listening on http://%s:%u\n", host.c_str(), bound_port(listener.get()));
-        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+    StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+    const Fd listener = listen_tcp(config.host, static_cast<std::uint16_t>(config.port));
+    std::printf("listening on http://%s:%u\n", config.host.c_str(), bound_port(listener.get()));
+    std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
 
-        // ANCHOR: accept_loop
-        // One client at a time: the next one waits in the kernel's queue
-        // until this one is done. Stage 6 will fix that.
-        while (wait_readable(listener.get(), -1, stop) == WaitResult::Ready) {
-            std::string peer;
-            const Fd client = accept_client(listener.get(), peer);
-            if (!client.valid()) continue;
-            // A client has as long to take each response as to send a request.
-            set_send_timeout(client.get(), options.request_timeout);
-            serve_connection(client.get(), peer, handler, stop, options);
-        }  // `client` goes out of scope here: its destructor closes the socket
-        // ANCHOR_END: accept_loop
-        log_line("stopped");
+    // ANCHOR: accept_loop
+    // One client at a time: the next one waits in the kernel's queue
+    // until this one is done. Stage 6 will fix that.
+    while (wait_readable(listener.get(), stop) == Waited::Ready) {
+        std::string peer;
+        const Fd client = accept_client(listener.get(), peer);
+        if (!client.valid()) continue;
+        // A client has as long to take each response as to send a request.
+        set_send_timeout(client.get(), options.request_timeout);
+        serve_connection(client.get(), peer, handler, stop, options);
+    }  // `client` goes out of scope here: its destructor closes the socket
+    // ANCHOR_END: accept_loop
+    log_line("stopped");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Config config = parse_flags(argc, argv);
+    try {
+        run_server(config);
         return 0;
+    } catch (const ConfigError& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 2;
     } catch (const std::exception& error) {
         std::fprintf(stderr, "server: %s\n", error.what());
         return 1;

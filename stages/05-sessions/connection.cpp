@@ -1,9 +1,7 @@
 #include "connection.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <optional>
@@ -12,8 +10,11 @@
 #include "log.hpp"
 #include "request_parser.hpp"
 #include "socket_io.hpp"
+#include "wait.hpp"
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 // ANCHOR: keep_alive
 // Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
@@ -39,40 +40,23 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // the kernel answers with a TCP reset, and a reset can destroy the response
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
-// what the client still sends until it closes too, for at most a second.
+// what the client still sends until it closes too, within limits: the
+// careful close protects a response, it must not let a client hold us.
+constexpr std::chrono::seconds kLingerTime{1};     // a client's FIN needs a round trip or two
+constexpr std::size_t kLingerBytes = 1024 * 1024;  // say, the rest of a body we refused
+
 void close_gracefully(int client) {
     ::shutdown(client, SHUT_WR);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    char discard[16 * 1024];
+    const auto deadline = Clock::now() + kLingerTime;
+    char discard[kReadBufferSize];
     std::size_t discarded = 0;
-    while (discarded < 1024 * 1024) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        pollfd p{client, POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+    while (discarded < kLingerBytes && wait_for(client, POLLIN, deadline) == Waited::Ready) {
         const std::size_t n = read_some(client, discard, sizeof discard);
         if (n == 0) return;  // the client has closed its side too
         discarded += n;
     }
 }
 // ANCHOR_END: close_gracefully
-
-// ANCHOR: close_after_last_response
-// After the client's own "Connection: close" there is usually nothing to
-// wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If none of its bytes is unread, close() is safe at once and frees the
-// connection a round trip sooner (nginx does the same). recv() with
-// MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
-// client has closed too; a byte, something unread: the careful way then.
-void close_after_last_response(int client, const std::string& unparsed) {
-    char byte = 0;
-    if (!unparsed.empty() || ::recv(client, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-        close_gracefully(client);
-    }
-}  // otherwise the socket's Fd closes it
-// ANCHOR_END: close_after_last_response
-
-using Clock = std::chrono::steady_clock;
 
 void log_request(const std::string& peer, const HttpRequest& request, int status,
                  std::uint64_t bytes, Clock::time_point start) {
@@ -98,6 +82,10 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.
     response.headers.add("X-Content-Type-Options", "nosniff");
+    // No other site may show our pages in a frame, where a disguised click
+    // could press their buttons (clickjacking; RFC 7034). Sent with every
+    // response, files too: one rule in one place, ignored where moot.
+    response.headers.add("X-Frame-Options", "DENY");
     if (!keep_alive) {
         response.headers.add("Connection", "close");
     } else if (request.version == "HTTP/1.0") {
@@ -120,6 +108,17 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
 }
 // ANCHOR_END: send_response
 
+// ANCHOR: answer_and_close
+// The one way a connection ends on an error. After a malformed request we
+// cannot know where the next one starts, so the only safe thing is to
+// answer and close. What was parsed goes along (a HEAD's answer has no body).
+void answer_and_close(int client, const std::string& peer, const HttpRequest& request,
+                      HttpResponse response) {
+    send_response(client, peer, request, response, /*keep_alive=*/false, Clock::now());
+    close_gracefully(client);
+}
+// ANCHOR_END: answer_and_close
+
 // ANCHOR: call_handler
 // A handler that throws costs one request, not the server: the client gets
 // 500 and the connection goes on. The exception's text goes to the log, not
@@ -136,11 +135,6 @@ HttpResponse call_handler(const Handler& handler, HttpRequest& request, const st
 }
 // ANCHOR_END: call_handler
 
-int milliseconds_until(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return static_cast<int>(std::max<long long>(left.count(), 0));
-}
-
 }  // namespace
 
 // ANCHOR: serve_connection
@@ -148,7 +142,7 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
                       const StopSignal& stop, const ConnectionOptions& options) {
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
-    char buffer[16 * 1024];
+    char buffer[kReadBufferSize];
     bool continue_sent = false;
     // When the request that has begun to arrive must be complete.
     std::optional<Clock::time_point> deadline;
@@ -159,12 +153,8 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
         unparsed.erase(0, parser.feed(unparsed));
 
         if (parser.failed()) {
-            // After a malformed request we cannot know where the next one
-            // starts, so the only safe thing is to answer and close. What was
-            // parsed goes along: the answer to a HEAD has no body either.
-            HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
-            send_response(client, peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
-            close_gracefully(client);
+            answer_and_close(client, peer, parser.request(),
+                             HttpResponse::error(parser.error_status(), parser.error()));
             return;
         }
 
@@ -173,12 +163,10 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
             HttpRequest request = parser.take_request();
             request.client = peer;
             HttpResponse response = call_handler(handler, request, peer);
-            const bool client_said_close = !client_wants_keep_alive(request);
-            const bool keep_alive = !client_said_close && !stop.requested();
+            const bool keep_alive = client_wants_keep_alive(request) && !stop.requested();
             if (!send_response(client, peer, request, response, keep_alive, start)) return;
             if (!keep_alive) {
-                if (client_said_close) close_after_last_response(client, unparsed);
-                else close_gracefully(client);  // we are stopping: it may be sending more
+                close_gracefully(client);
                 return;
             }
             continue_sent = false;
@@ -198,14 +186,13 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
         // request_timeout to arrive whole: otherwise a client that sends
         // half a request and stops holds this connection forever.
         if (!deadline && parser.started()) deadline = Clock::now() + options.request_timeout;
-        const auto wait_until = deadline.value_or(Clock::now() + options.request_timeout);
-        const WaitResult waited = wait_readable(client, milliseconds_until(wait_until), stop);
-        if (waited == WaitResult::Stopped) return;
-        if (waited == WaitResult::TimedOut) {
+        const Waited waited =
+            wait_readable(client, stop, deadline.value_or(Clock::now() + options.request_timeout));
+        if (waited == Waited::Stopped) return;
+        if (waited == Waited::TimedOut) {
             if (parser.started()) {
-                HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
-                send_response(client, peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
-                close_gracefully(client);
+                answer_and_close(client, peer, parser.request(),
+                                 HttpResponse::error(408, "the request did not arrive in time"));
             }
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close

@@ -3,7 +3,6 @@
 // HTTP forgets everything between requests. To know who is asking, the
 // server hands out a session id at login, the browser sends it back in a
 // cookie, and the server looks it up.
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include "auth.hpp"
 #include "connection.hpp"
 #include "describe_request.hpp"
+#include "errors.hpp"
 #include "flags.hpp"
 #include "listener.hpp"
 #include "log.hpp"
@@ -23,67 +23,76 @@
 #include "socket_io.hpp"
 #include "static_files.hpp"
 #include "stop_signal.hpp"
+#include "wait.hpp"
 
 // --root's default: the Makefile passes the public/ folder beside this file.
 #ifndef PUBLIC_DIR
 #define PUBLIC_DIR "public"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+
+// What the command line can change (docs/course.md section 4).
+struct Config {
     std::string host = "127.0.0.1";
     long port = 8080;
-    long request_timeout = 10;
-    std::string root_path = PUBLIC_DIR;
+    long request_timeout = 10;  // seconds
+    std::string root = PUBLIC_DIR;
     std::string users_file;
-    long session_ttl = 30 * 60;
-    std::string hash_for;
-    Flags flags("server", "Stage 5: login, logout and pages only signed-in users see.");
-    flags.add("--host", "ADDR", "address to listen on", host);
-    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
-    flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
-              request_timeout, 1, 3600);
-    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", root_path);
-    flags.add("--users", "FILE", "users, one 'name:role:hash' per line; registrations are added",
-              users_file);
-    flags.add("--session-ttl", "SECONDS", "a session ends after this long unused", session_ttl, 1,
-              30L * 24 * 3600);
-    flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
-              hash_for);
-    flags.parse(argc, argv);
+    long session_ttl = 30 * 60;  // seconds
+    std::string hash_password_for;
+};
 
-    if (!hash_for.empty()) {
-        std::string password;
-        std::getline(std::cin, password);
-        if (!valid_username(hash_for) || !valid_password(password)) {
-            std::fprintf(stderr, "server: %s\n", account_rules().c_str());
-            return 2;
-        }
-        std::printf("%s\n", users_file_line(hash_for, kRoleUser, hash_password(password)).c_str());
-        return 0;
-    }
-    const Fd root = open_root(root_path);
-    if (!root.valid()) {
-        std::fprintf(stderr, "server: --root %s: %s\n", root_path.c_str(), std::strerror(errno));
+Config parse_flags(int argc, char** argv) {
+    Config config;
+    Flags flags("server", "Stage 5: login, logout and pages only signed-in users see.");
+    flags.add("--host", "ADDR", "address to listen on", config.host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", config.port, 0, 65535);
+    flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
+              config.request_timeout, 1, 3600);
+    flags.add("--root", "DIR", "the folder of GET / and GET /static/...", config.root);
+    flags.add("--users", "FILE", "users, one 'name:role:hash' per line; registrations are added",
+              config.users_file);
+    flags.add("--session-ttl", "SECONDS", "a session ends after this long unused",
+              config.session_ttl, 1, 30L * 24 * 3600);
+    flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
+              config.hash_password_for);
+    flags.parse(argc, argv);
+    return config;
+}
+
+// --hash-password NAME: a users-file line for NAME, with the password read
+// from stdin (not from the command line, where `ps` would show it).
+int print_users_file_line(const std::string& name) {
+    std::string password;
+    std::getline(std::cin, password);
+    if (!valid_username(name) || !valid_password(password)) {
+        std::fprintf(stderr, "server: %s\n", account_rules().c_str());
         return 2;
     }
+    std::printf("%s\n", users_file_line(name, kRoleUser, hash_password(password)).c_str());
+    return 0;
+}
+
+void run_server(const Config& config) {
+    const Fd root = open_root(config.root);
+    if (!root.valid()) throw ConfigError("--root " + config.root + ": " + std::strerror(errno));
     try {
-        load_pages(root_path);
+        load_pages(config.root);
     } catch (const std::exception& error) {
-        std::fprintf(stderr, "server: --root %s: %s\n", root_path.c_str(), error.what());
-        return 2;
+        throw ConfigError("--root " + config.root + ": " + error.what());
     }
-    const ConnectionOptions options{std::chrono::seconds(request_timeout)};
+    const ConnectionOptions options{std::chrono::seconds(config.request_timeout)};
 
     // ANCHOR: routes
-    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl))};
+    AuthState auth{"http", UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
     try {
-        const std::string warning = users_file.empty()
+        const std::string warning = config.users_file.empty()
                                         ? "no --users FILE: new accounts live in memory only"
-                                        : auth.users.open_file(users_file);
+                                        : auth.users.open_file(config.users_file);
         if (!warning.empty()) log_line("warning: " + warning);
     } catch (const std::exception& error) {
-        std::fprintf(stderr, "server: --users: %s\n", error.what());
-        return 2;
+        throw ConfigError("--users: " + std::string(error.what()));
     }
     Router router;
     add_auth_routes(router, auth);
@@ -98,26 +107,37 @@ int main(int argc, char** argv) {
     const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
     // ANCHOR_END: routes
 
-    try {
-        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
-        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
-        std::printf("listening on http://%s:%u\n", host.c_str(), bound_port(listener.get()));
-        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+    StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+    const Fd listener = listen_tcp(config.host, static_cast<std::uint16_t>(config.port));
+    std::printf("listening on http://%s:%u\n", config.host.c_str(), bound_port(listener.get()));
+    std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
 
-        // ANCHOR: accept_loop
-        // One client at a time: the next one waits in the kernel's queue
-        // until this one is done. Stage 6 will fix that.
-        while (wait_readable(listener.get(), -1, stop) == WaitResult::Ready) {
-            std::string peer;
-            const Fd client = accept_client(listener.get(), peer);
-            if (!client.valid()) continue;
-            // A client has as long to take each response as to send a request.
-            set_send_timeout(client.get(), options.request_timeout);
-            serve_connection(client.get(), peer, handler, stop, options);
-        }  // `client` goes out of scope here: its destructor closes the socket
-        // ANCHOR_END: accept_loop
-        log_line("stopped");
+    // ANCHOR: accept_loop
+    // One client at a time: the next one waits in the kernel's queue
+    // until this one is done. Stage 6 will fix that.
+    while (wait_readable(listener.get(), stop) == Waited::Ready) {
+        std::string peer;
+        const Fd client = accept_client(listener.get(), peer);
+        if (!client.valid()) continue;
+        // A client has as long to take each response as to send a request.
+        set_send_timeout(client.get(), options.request_timeout);
+        serve_connection(client.get(), peer, handler, stop, options);
+    }  // `client` goes out of scope here: its destructor closes the socket
+    // ANCHOR_END: accept_loop
+    log_line("stopped");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Config config = parse_flags(argc, argv);
+    if (!config.hash_password_for.empty()) return print_users_file_line(config.hash_password_for);
+    try {
+        run_server(config);
         return 0;
+    } catch (const ConfigError& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 2;
     } catch (const std::exception& error) {
         std::fprintf(stderr, "server: %s\n", error.what());
         return 1;

@@ -10,8 +10,6 @@ using std::chrono::seconds;
 constexpr std::string_view kCookieName = "session_id";
 // Every 401 names a scheme that would work (RFC 9110 section 11.6.1).
 constexpr std::string_view kChallenge = "Bearer realm=\"course\"";
-// The scheme this server speaks: with the Host, its origin (RFC 6454).
-constexpr std::string_view kScheme = "http";
 
 // ANCHOR: set_cookie
 // HttpOnly: scripts in the page cannot read it. SameSite=Strict: requests
@@ -140,32 +138,29 @@ HttpResponse register_user(AuthState& state, const HttpRequest& request) {
 // cannot stop it. Browsers name the request's source: Sec-Fetch-Site, and
 // Origin (RFC 6454 section 7), ours being our scheme and the Host the
 // browser asked for. A request with neither comes from no browser.
-bool cross_site(const HttpRequest& request) {
+bool cross_site(const HttpRequest& request, std::string_view scheme) {
     const std::string_view site = request.headers.get("Sec-Fetch-Site");
     if (!site.empty() && site != "same-origin" && site != "none") return true;
     const std::string_view origin = request.headers.get("Origin");
-    const std::string own = std::string(kScheme) + "://" + std::string(request.headers.get("Host"));
+    const std::string own = std::string(scheme) + "://" + std::string(request.headers.get("Host"));
     return !origin.empty() && !iequals(origin, own);
 }
 
-// Every route here refuses a POST from another site, and its pages may not
-// be framed by one, where a disguised click could press their buttons
-// (clickjacking; X-Frame-Options, RFC 7034).
-RouteHandler guarded(RouteHandler handler) {
-    return [handler = std::move(handler)](const HttpRequest& request) {
-        HttpResponse response = request.method == "POST" && cross_site(request)
-                                    ? message_page(request, 403, "refused: the form was sent from another site")
-                                    : handler(request);
-        response.headers.add("X-Frame-Options", "DENY");
-        return response;
+// Every route here refuses a POST from another site.
+RouteHandler guarded(const AuthState& state, RouteHandler handler) {
+    return [&state, handler = std::move(handler)](const HttpRequest& request) {
+        if (request.method == "POST" && cross_site(request, state.scheme)) {
+            return message_page(request, 403, "refused: the form was sent from another site");
+        }
+        return handler(request);
     };
 }
 
 }  // namespace
 
 void add_auth_routes(Router& router, AuthState& state) {
-    const auto add = [&router](const char* method, const char* path, RouteHandler handler) {
-        router.add({method}, path, guarded(std::move(handler)));
+    const auto add = [&router, &state](const char* method, const char* path, RouteHandler handler) {
+        router.add({method}, path, guarded(state, std::move(handler)));
     };
     add("GET", "/", [&state](const HttpRequest& r) { return home_page(current_session(state, r)); });
     add("POST", "/login", [&state](const HttpRequest& r) { return login(state, r); });

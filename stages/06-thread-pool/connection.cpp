@@ -11,8 +11,11 @@
 #include "log.hpp"
 #include "request_parser.hpp"
 #include "socket_io.hpp"
+#include "wait.hpp"
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 // ANCHOR: keep_alive
 // Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
@@ -38,24 +41,26 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // the kernel answers with a TCP reset, and a reset can destroy the response
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
-// what the client still sends until it closes too, for at most a second.
-// That second passes in the waiting room (thread_pool.cpp), not in a worker.
-constexpr std::chrono::seconds kLingerTime{1};
+// what the client still sends until it closes too, within limits: the
+// careful close protects a response, it must not let a client hold us.
+// That wait passes in the waiting room (thread_pool.cpp), not in a worker.
+constexpr std::chrono::seconds kLingerTime{1};  // a client's FIN needs a round trip or two
 
 void close_gracefully(ClientConnection& connection) {
     ::shutdown(connection.socket.get(), SHUT_WR);
     connection.waiting_for = WaitingFor::ClientClose;
-    connection.wait_until = std::chrono::steady_clock::now() + kLingerTime;
+    connection.wait_until = Clock::now() + kLingerTime;
 }
 // ANCHOR_END: close_gracefully
 
 // ANCHOR: close_after_last_response
 // After the client's own "Connection: close" there is usually nothing to
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If none of its bytes is unread, close() is safe at once and frees the
-// connection a round trip sooner (nginx does the same). recv() with
-// MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
-// client has closed too; a byte, something unread: the careful way then.
+// If none of its bytes is unread, close() is safe at once: the waiting room
+// gets no guest, and the connection is freed a round trip sooner, which
+// counts when every request of a benchmark opens a connection (nginx does
+// the same). recv() with MSG_PEEK | MSG_DONTWAIT looks without taking or
+// waiting (recv(2)): 0, the client has closed too; a byte, something unread.
 void close_after_last_response(ClientConnection& connection) {
     char byte = 0;
     if (!connection.unparsed.empty() ||
@@ -64,8 +69,6 @@ void close_after_last_response(ClientConnection& connection) {
     }
 }  // otherwise the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
-
-using Clock = std::chrono::steady_clock;
 
 void log_request(const std::string& peer, const HttpRequest& request, int status,
                  std::uint64_t bytes, Clock::time_point start) {
@@ -84,13 +87,17 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
 // The one way a response leaves, error or not: the headers every response
 // carries are added here, the head and the body go out, and the log gets a
 // line. Returns false when the client is gone.
-bool send_response(int client, const std::string& peer, const HttpRequest& request,
-                   HttpResponse& response, bool keep_alive, Clock::time_point start, bool log = true) {
+bool send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
+                   bool keep_alive, Clock::time_point start, bool log = true) {
     response.headers.add("Date", http_date(std::time(nullptr)));
     response.headers.add("Server", "course-server");
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.
     response.headers.add("X-Content-Type-Options", "nosniff");
+    // No other site may show our pages in a frame, where a disguised click
+    // could press their buttons (clickjacking; RFC 7034). Sent with every
+    // response, files too: one rule in one place, ignored where moot.
+    response.headers.add("X-Frame-Options", "DENY");
     if (!keep_alive) {
         response.headers.add("Connection", "close");
     } else if (request.version == "HTTP/1.0") {
@@ -104,14 +111,26 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
-    bool sent = write_all(client, head, /*more=*/file_bytes > 0);
+    const int fd = client.socket.get();
+    bool sent = write_all(fd, head, /*more=*/file_bytes > 0);
     if (sent && file_bytes > 0) {
-        sent = send_file(client, response.file->fd->get(), response.file->offset, file_bytes);
+        sent = send_file(fd, response.file->fd->get(), response.file->offset, file_bytes);
     }
-    if (log) log_request(peer, request, response.status, head.size() + file_bytes, start);
+    if (log) log_request(client.peer, request, response.status, head.size() + file_bytes, start);
     return sent;
 }
 // ANCHOR_END: send_response
+
+// ANCHOR: answer_and_close
+// The one way a connection ends on an error. After a malformed request we
+// cannot know where the next one starts, so the only safe thing is to
+// answer and close. What was parsed goes along (a HEAD's answer has no body).
+void answer_and_close(ClientConnection& client, const HttpRequest& request, HttpResponse response,
+                      bool log = true) {
+    send_response(client, request, response, /*keep_alive=*/false, Clock::now(), log);
+    close_gracefully(client);
+}
+// ANCHOR_END: answer_and_close
 
 // ANCHOR: call_handler
 // A handler that throws costs one request, not the server: the client gets
@@ -129,41 +148,26 @@ HttpResponse call_handler(const Handler& handler, HttpRequest& request, const st
 }
 // ANCHOR_END: call_handler
 
-int milliseconds_until(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return static_cast<int>(std::max<long long>(left.count(), 0));
-}
-
-// ANCHOR: wait_for_client
-enum class Waited { Ready, Quiet, TimedOut, Stopped };
-
+// ANCHOR: end_of_turn
 // The second half of the fairness rule. Waiting for a quiet client is a worker doing
 // nothing: a worker waits a moment (a busy keep-alive client's next request comes within
 // it), and not at all while others wait; then the connection goes to the waiting room,
 // its deadlines unchanged, where one thread watches every quiet connection.
 constexpr std::chrono::milliseconds kQuietTurn{5};
 
-Waited wait_for_client(int fd, Clock::time_point deadline, const StopSignal& stop,
-                       const ConnectionOptions& options) {
+Clock::time_point end_of_turn(Clock::time_point deadline, const ConnectionOptions& options) {
     const auto turn = options.others_waiting() ? std::chrono::milliseconds(0) : kQuietTurn;
-    const auto until = std::min(deadline, Clock::now() + turn);
-    switch (wait_readable(fd, milliseconds_until(until), stop)) {
-        case WaitResult::Ready: return Waited::Ready;
-        case WaitResult::Stopped: return Waited::Stopped;
-        case WaitResult::TimedOut: break;
-    }
-    return Clock::now() < deadline ? Waited::Quiet : Waited::TimedOut;
+    return std::min(deadline, Clock::now() + turn);
 }
-// ANCHOR_END: wait_for_client
+// ANCHOR_END: end_of_turn
 
 }  // namespace
 
 // ANCHOR: serve_connection
 ServeResult serve_connection(ClientConnection& client, const Handler& handler, const StopSignal& stop,
                              const ConnectionOptions& options) {
-    const int fd = client.socket.get();
     RequestParser& parser = client.parser;
-    char buffer[16 * 1024];
+    char buffer[kReadBufferSize];
 
     while (true) {
         // Parse what we have before reading more: with pipelining, the next
@@ -171,12 +175,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         client.unparsed.erase(0, parser.feed(client.unparsed));
 
         if (parser.failed()) {
-            // After a malformed request we cannot know where the next one
-            // starts, so the only safe thing is to answer and close. What was
-            // parsed goes along: the answer to a HEAD has no body either.
-            HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
-            send_response(fd, client.peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
-            close_gracefully(client);
+            answer_and_close(client, parser.request(), HttpResponse::error(parser.error_status(), parser.error()));
             return ServeResult::Closed;
         }
 
@@ -187,7 +186,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             HttpResponse response = call_handler(handler, request, client.peer);
             const bool client_said_close = !client_wants_keep_alive(request);
             const bool keep_alive = !client_said_close && !stop.requested();
-            if (!send_response(fd, client.peer, request, response, keep_alive, start)) return ServeResult::Closed;
+            if (!send_response(client, request, response, keep_alive, start)) return ServeResult::Closed;
             if (!keep_alive) {
                 if (client_said_close) close_after_last_response(client);
                 else close_gracefully(client);  // we are stopping: it may be sending more
@@ -208,7 +207,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // say go on (RFC 9110 section 10.1.1), so a big upload that we would
         // refuse anyway (413) is never sent.
         if (parser.waiting_for_body_after_continue() && !client.continue_sent) {
-            if (!write_all(fd, "HTTP/1.1 100 Continue\r\n\r\n")) return ServeResult::Closed;
+            if (!write_all(client.socket.get(), "HTTP/1.1 100 Continue\r\n\r\n")) return ServeResult::Closed;
             client.continue_sent = true;
         }
 
@@ -220,25 +219,23 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         if (!deadline) {
             deadline = Clock::now() + (parser.started() ? options.request_timeout : options.idle_timeout);
         }
-        const Waited waited = wait_for_client(fd, *deadline, stop, options);
-        if (waited == Waited::Quiet) {  // to the waiting room, until the client sends more
+        const Waited waited = wait_readable(client.socket.get(), stop, end_of_turn(*deadline, options));
+        if (waited == Waited::Stopped) return ServeResult::Closed;
+        if (waited == Waited::TimedOut && Clock::now() < *deadline) {  // quiet: to the waiting room
             client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
             client.wait_until = *deadline;
             return ServeResult::Waiting;
         }
-        if (waited == Waited::Stopped) return ServeResult::Closed;
         if (waited == Waited::TimedOut) {
             if (parser.started()) {
-                HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
-                send_response(fd, client.peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
-                close_gracefully(client);
+                answer_and_close(client, parser.request(), HttpResponse::error(408, "the request did not arrive in time"));
             }
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close
             // an idle connection).
             return ServeResult::Closed;
         }
-        const std::size_t n = read_some(fd, buffer, sizeof buffer);
+        const std::size_t n = read_some(client.socket.get(), buffer, sizeof buffer);
         if (n == 0) return ServeResult::Closed;  // the client closed (or reset) the connection
         client.unparsed.append(buffer, n);
     }
@@ -246,17 +243,19 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 // ANCHOR_END: serve_connection
 
 // ANCHOR: refuse_connection
+// Retry-After tells a well-behaved client when to come back (RFC 9110
+// section 10.2.3): in a second, a worker is likely to be free.
+constexpr std::string_view kRetryAfterSeconds = "1";
+
 // The accept loop calls this, so it must cost microseconds. Take what has arrived (thanks to
 // TCP_DEFER_ACCEPT, the request) without waiting, so that no unread request turns the close
 // into a reset; answer; half-close. The waiting room reads whatever else comes, then closes.
+// Refusals are not logged one by one (the accept loop counts them).
 void refuse_connection(ClientConnection& client) {
-    char discard[16 * 1024];
+    char discard[kReadBufferSize];
     [[maybe_unused]] const ssize_t n = ::recv(client.socket.get(), discard, sizeof discard, MSG_DONTWAIT);
     HttpResponse response = HttpResponse::error(503, "every worker is busy; try again in a moment");
-    // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
-    response.headers.add("Retry-After", "1");
-    send_response(client.socket.get(), client.peer, HttpRequest{}, response, /*keep_alive=*/false,
-                  Clock::now(), /*log=*/false);
-    close_gracefully(client);
+    response.headers.add("Retry-After", std::string(kRetryAfterSeconds));
+    answer_and_close(client, HttpRequest{}, std::move(response), /*log=*/false);
 }
 // ANCHOR_END: refuse_connection

@@ -9,8 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <string>
 
 #include "errors.hpp"
+#include "log.hpp"
+#include "socket_io.hpp"
+#include "wait.hpp"
 
 namespace {
 
@@ -25,11 +30,14 @@ constexpr std::chrono::seconds kSaturatedIdleTimeout{1};
 constexpr std::size_t kLingerBytes = 1024 * 1024;
 
 // The waiting room costs a descriptor per connection, no thread: half of the process's
-// descriptor limit (getrlimit(2), `ulimit -n`), the other half for everything else.
+// descriptor limit (getrlimit(2), `ulimit -n`), the other half for everything else. A
+// limit may be "unlimited": a million descriptors are then the most we count on.
+constexpr rlim_t kMaxDescriptors = 1 << 20;
+
 std::size_t default_room_capacity() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit");
-    return static_cast<std::size_t>(std::min<rlim_t>(limit.rlim_cur, 1 << 20)) / 2;
+    return static_cast<std::size_t>(std::min(limit.rlim_cur, kMaxDescriptors)) / 2;
 }
 
 // eventfd(2): a write adds to its counter, which poll() sees; a read resets it.
@@ -70,7 +78,7 @@ Step next_step(Guest& guest, bool readable, bool saturated, Clock::time_point no
     }
     if (late || !readable) return late ? Step::Close : Step::Stay;
     // Closing: read and drop what comes until the client closes too, or is gone.
-    char discard[16 * 1024];
+    char discard[kReadBufferSize];
     const ssize_t n = ::recv(guest.connection.socket.get(), discard, sizeof discard, MSG_DONTWAIT);
     if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::Stay : Step::Close;
     guest.discarded += static_cast<std::size_t>(n);
@@ -152,7 +160,7 @@ void ThreadPool::run_worker() {
             queue_.pop_front();
         }
         // The work runs without the lock: the other workers keep going.
-        switch (work_(connection)) {
+        switch (work_or_close(connection)) {
             case ServeResult::TurnOver: requeue(connection); break;
             case ServeResult::Waiting: park(connection); break;  // quiet: it needs no worker
             case ServeResult::Closed:  // and a careful close goes on in the waiting room
@@ -162,6 +170,18 @@ void ThreadPool::run_worker() {
     }  // a finished connection is destroyed here, and its socket closed
 }
 // ANCHOR_END: run_worker
+
+// A worker's exception costs one connection, not the server: it is logged
+// and the connection closed. Left to escape, it would end the process
+// (std::terminate) with every other client's request in flight.
+ServeResult ThreadPool::work_or_close(ClientConnection& connection) {
+    try {
+        return work_(connection);
+    } catch (const std::exception& error) {
+        log_line(connection.peer + " dropped: " + error.what());
+    }
+    return ServeResult::Closed;
+}
 
 // Its turn is over, or its client sent something: to the back of the queue,
 // past the capacity check, since it was admitted already.
@@ -195,16 +215,19 @@ void ThreadPool::run_waiting_room() {
 
         Clock::time_point now = Clock::now();
         watched.assign(1, pollfd{wake_room_.get(), POLLIN, 0});
-        Clock::time_point next = Clock::time_point::max();
+        Deadline next = kNoDeadline;
         for (const Guest& guest : guests) {
             watched.push_back(pollfd{guest.connection.socket.get(), POLLIN, 0});
             next = std::min(next, leave_by(guest, saturated));
         }
-        using std::chrono::milliseconds;
-        auto timeout = milliseconds(-1);  // no guest, no deadline: sleep until one arrives
-        if (!guests.empty()) timeout = std::max(std::chrono::ceil<milliseconds>(next - now), milliseconds(0));
-        if (::poll(watched.data(), watched.size(), static_cast<int>(timeout.count())) < 0 && errno != EINTR) {
-            throw_errno("poll");
+        // No guest, no deadline: it sleeps until one arrives.
+        if (::poll(watched.data(), watched.size(), poll_timeout(next)) < 0 && errno != EINTR) {
+            // Out of memory, or the descriptor limit was lowered below the
+            // guests' number: they cannot be watched, so they are closed
+            // (their clients may come back), and the room goes on.
+            log_line(std::string("waiting room: poll: ") + std::strerror(errno) + "; closing its connections");
+            guests.clear();
+            continue;
         }
         if (watched[0].revents != 0) clear(wake_room_.get());
 

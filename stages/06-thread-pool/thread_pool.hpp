@@ -66,6 +66,7 @@ public:
 
 private:
     void run_worker();
+    ServeResult work_or_close(ClientConnection& connection);
     void requeue(ClientConnection& connection);
     void run_waiting_room();
 

@@ -10,18 +10,16 @@ using std::chrono::seconds;
 constexpr std::string_view kCookieName = "session_id";
 // Every 401 names a scheme that would work (RFC 9110 section 11.6.1).
 constexpr std::string_view kChallenge = "Bearer realm=\"course\"";
-// The scheme this server speaks: with the Host, its origin (RFC 6454).
-constexpr std::string_view kScheme = "https";
 
 // ANCHOR: set_cookie
 // HttpOnly: scripts in the page cannot read it. SameSite=Strict: requests
 // that other sites start go without it. No Max-Age: the browser forgets it
 // when it closes; Max-Age=0 deletes it now (RFC 6265 section 4.1.2).
-// Stage 7 serves only HTTPS, so the cookie says Secure: the browser then
-// never sends it in the clear (RFC 6265 section 4.1.2.5).
-std::string session_cookie(std::string_view id) {
+// Secure, over HTTPS: the browser then never sends it in the clear
+// (section 4.1.2.5).
+std::string session_cookie(std::string_view id, std::string_view scheme) {
     return std::string(kCookieName) + "=" + std::string(id) +
-           "; HttpOnly; SameSite=Strict; Path=/; Secure";
+           "; HttpOnly; SameSite=Strict; Path=/" + (scheme == "https" ? "; Secure" : "");
 }
 // ANCHOR_END: set_cookie
 
@@ -99,7 +97,7 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
     if (auto old = session_id(request)) state.sessions.remove(*old);
     const std::string id = state.sessions.create(user->name, user->role);
     HttpResponse response = message_page(request, 200, "logged in as " + user->name);
-    response.headers.add("Set-Cookie", session_cookie(id));
+    response.headers.add("Set-Cookie", session_cookie(id, state.scheme));
     return response;
 }
 
@@ -108,7 +106,7 @@ HttpResponse logout(AuthState& state, const HttpRequest& request) {
     if (!id || !state.sessions.find(*id)) return unauthorized(request, "you are not logged in");
     state.sessions.remove(*id);
     HttpResponse response = message_page(request, 200, "logged out");
-    response.headers.add("Set-Cookie", session_cookie("") + "; Max-Age=0");
+    response.headers.add("Set-Cookie", session_cookie("", state.scheme) + "; Max-Age=0");
     return response;
 }
 
@@ -142,32 +140,29 @@ HttpResponse register_user(AuthState& state, const HttpRequest& request) {
 // cannot stop it. Browsers name the request's source: Sec-Fetch-Site, and
 // Origin (RFC 6454 section 7), ours being our scheme and the Host the
 // browser asked for. A request with neither comes from no browser.
-bool cross_site(const HttpRequest& request) {
+bool cross_site(const HttpRequest& request, std::string_view scheme) {
     const std::string_view site = request.headers.get("Sec-Fetch-Site");
     if (!site.empty() && site != "same-origin" && site != "none") return true;
     const std::string_view origin = request.headers.get("Origin");
-    const std::string own = std::string(kScheme) + "://" + std::string(request.headers.get("Host"));
+    const std::string own = std::string(scheme) + "://" + std::string(request.headers.get("Host"));
     return !origin.empty() && !iequals(origin, own);
 }
 
-// Every route here refuses a POST from another site, and its pages may not
-// be framed by one, where a disguised click could press their buttons
-// (clickjacking; X-Frame-Options, RFC 7034).
-RouteHandler guarded(RouteHandler handler) {
-    return [handler = std::move(handler)](const HttpRequest& request) {
-        HttpResponse response = request.method == "POST" && cross_site(request)
-                                    ? message_page(request, 403, "refused: the form was sent from another site")
-                                    : handler(request);
-        response.headers.add("X-Frame-Options", "DENY");
-        return response;
+// Every route here refuses a POST from another site.
+RouteHandler guarded(const AuthState& state, RouteHandler handler) {
+    return [&state, handler = std::move(handler)](const HttpRequest& request) {
+        if (request.method == "POST" && cross_site(request, state.scheme)) {
+            return message_page(request, 403, "refused: the form was sent from another site");
+        }
+        return handler(request);
     };
 }
 
 }  // namespace
 
 void add_auth_routes(Router& router, AuthState& state) {
-    const auto add = [&router](const char* method, const char* path, RouteHandler handler) {
-        router.add({method}, path, guarded(std::move(handler)));
+    const auto add = [&router, &state](const char* method, const char* path, RouteHandler handler) {
+        router.add({method}, path, guarded(state, std::move(handler)));
     };
     add("GET", "/", [&state](const HttpRequest& r) { return home_page(current_session(state, r)); });
     add("POST", "/login", [&state](const HttpRequest& r) { return login(state, r); });

@@ -2,6 +2,8 @@
 // /register, GET /protected and /admin.
 #pragma once
 
+#include <string>
+
 #include "rate_limiter.hpp"
 #include "router.hpp"
 #include "session_store.hpp"
@@ -15,6 +17,9 @@ inline constexpr std::size_t kAttemptsPerClient = 6;
 inline constexpr std::size_t kAttemptsPerAccount = 30;
 
 struct AuthState {
+    // How clients reach us, "http" or "https": with the Host, our origin
+    // (RFC 6454), which the cross-site check compares a form's Origin with.
+    std::string scheme;
     UserStore users;
     SessionStore sessions;
     RateLimiter attempts_by_client{kAttemptsPerClient};

@@ -1,8 +1,5 @@
 #include "connection.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -12,9 +9,12 @@
 #include "log.hpp"
 #include "request_parser.hpp"
 #include "socket_io.hpp"
-#include "tls.hpp"
+#include "stream.hpp"
+#include "wait.hpp"
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 // ANCHOR: keep_alive
 // Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
@@ -40,41 +40,30 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // the kernel answers with a TCP reset, and a reset can destroy the response
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
-// what the client still sends until it closes too, for at most a second.
-// That second passes in the waiting room (thread_pool.cpp), not in a worker.
-constexpr std::chrono::seconds kLingerTime{1};
+// what the client still sends until it closes too, within limits: the
+// careful close protects a response, it must not let a client hold us.
+// That wait passes in the waiting room (thread_pool.cpp), not in a worker.
+constexpr std::chrono::seconds kLingerTime{1};  // a client's FIN needs a round trip or two
 
 void close_gracefully(ClientConnection& connection) {
-    // Over TLS, say goodbye in TLS first (close_notify), then in TCP.
-    if (connection.tls) tls_close(connection.tls.get());
-    ::shutdown(connection.socket.get(), SHUT_WR);
+    connection.stream->close();
     connection.waiting_for = WaitingFor::ClientClose;
-    connection.wait_until = std::chrono::steady_clock::now() + kLingerTime;
+    connection.wait_until = Clock::now() + kLingerTime;
 }
 // ANCHOR_END: close_gracefully
 
 // ANCHOR: close_after_last_response
 // After the client's own "Connection: close" there is usually nothing to
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If none of its bytes is unread, close() is safe at once and frees the
-// connection a round trip sooner (nginx does the same). recv() with
-// MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
-// client has closed too; a byte, something unread: the careful way then.
+// If none of its bytes is unread, close() is safe at once: the waiting room
+// gets no guest, and the connection is freed a round trip sooner, which
+// counts when every request of a benchmark opens a connection (nginx does
+// the same). has_unread() looks without taking or waiting, in the socket
+// and, over TLS, in what OpenSSL holds.
 void close_after_last_response(ClientConnection& connection) {
-    char byte = 0;
-    const bool unread =
-        !connection.unparsed.empty() ||
-        (connection.tls && SSL_has_pending(connection.tls.get()) == 1) ||
-        ::recv(connection.socket.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-    if (unread) {
-        close_gracefully(connection);
-    } else if (connection.tls) {
-        tls_close(connection.tls.get());  // close_notify; the socket's Fd closes the rest
-    }
-}
+    if (!connection.unparsed.empty() || connection.stream->has_unread()) close_gracefully(connection);
+}  // otherwise the stream says goodbye and the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
-
-using Clock = std::chrono::steady_clock;
 
 void log_request(const std::string& peer, const HttpRequest& request, int status,
                  std::uint64_t bytes, Clock::time_point start) {
@@ -89,67 +78,22 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
              std::to_string(micros % 1000 / 100) + "ms");
 }
 
-// ANCHOR: send_bytes
-// Bytes for the client go through TLS when the connection has a session,
-// straight to the socket otherwise. Nothing above this line knows which.
-bool send_bytes(ClientConnection& client, std::string_view bytes) {
-    return client.tls ? tls_write_all(client.tls.get(), bytes, client.send_timeout)
-                      : write_all(client.socket.get(), bytes);
-}
-
-// Bytes from the client: a count, 0 when it is gone, or nothing yet.
-std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer, std::size_t capacity) {
-    if (client.tls) return tls_read_some(client.tls.get(), buffer, capacity);
-    return read_some(client.socket.get(), buffer, capacity);
-}
-// ANCHOR_END: send_bytes
-
-// ANCHOR: send_head_and_file
-// A response's head and then `file`. Plain TCP hands the file to the kernel
-// (sendfile). TLS must encrypt every byte here, so the file is read in
-// bounded chunks, each sent as TLS records (the head with the first): a
-// large file never sits in memory whole.
-bool send_head_and_file(ClientConnection& client, std::string head, const FileBody& file) {
-    const int fd = file.fd->get();
-    if (!client.tls) {
-        return write_all(client.socket.get(), head, /*more=*/true) &&
-               send_file(client.socket.get(), fd, file.offset, file.length);
-    }
-    constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
-    std::string chunk = std::move(head);
-    std::uint64_t offset = file.offset;
-    const std::uint64_t end = file.offset + file.length;
-    while (offset < end) {
-        const std::size_t start = chunk.size();
-        chunk.resize(start + std::min(end - offset, kChunk));
-        const ssize_t n = ::pread(fd, &chunk[start], chunk.size() - start, static_cast<off_t>(offset));
-        if (n <= 0) return false;  // a read error, or the file shrank: close, it cannot be sent
-        chunk.resize(start + static_cast<std::size_t>(n));
-        if (!tls_write_all(client.tls.get(), chunk, client.send_timeout)) return false;
-        offset += static_cast<std::uint64_t>(n);
-        chunk.clear();
-    }
-    return true;
-}
-// ANCHOR_END: send_head_and_file
-
 // ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
 // carries are added here, the head and the body go out, and the log gets a
 // line. Returns false when the client is gone.
-bool send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
-                   bool keep_alive, Clock::time_point start, bool log = true) {
+bool send_response(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
+                   HttpResponse& response, bool keep_alive, Clock::time_point start, bool log = true) {
     response.headers.add("Date", http_date(std::time(nullptr)));
     response.headers.add("Server", "course-server");
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.
     response.headers.add("X-Content-Type-Options", "nosniff");
-    if (client.tls) {
-        // HSTS (RFC 6797): "for a year, reach this host over HTTPS only",
-        // so a browser never again tries plain http:// where an attacker
-        // could answer. Sent only over TLS, as section 7.2 requires.
-        response.headers.add("Strict-Transport-Security", "max-age=31536000");
-    }
+    // No other site may show our pages in a frame, where a disguised click
+    // could press their buttons (clickjacking; RFC 7034). Sent with every
+    // response, files too: one rule in one place, ignored where moot.
+    response.headers.add("X-Frame-Options", "DENY");
+    for (const auto& [name, value] : options.response_headers) response.headers.add(name, value);
     if (!keep_alive) {
         response.headers.add("Connection", "close");
     } else if (request.version == "HTTP/1.0") {
@@ -163,11 +107,24 @@ bool send_response(ClientConnection& client, const HttpRequest& request, HttpRes
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
-    const bool sent = file_bytes > 0 ? send_head_and_file(client, head, *response.file) : send_bytes(client, head);
+    const bool sent = file_bytes == 0 ? client.stream->write_all(head)
+                                      : client.stream->write_file(head, response.file->fd->get(),
+                                                                  response.file->offset, file_bytes);
     if (log) log_request(client.peer, request, response.status, head.size() + file_bytes, start);
     return sent;
 }
 // ANCHOR_END: send_response
+
+// ANCHOR: answer_and_close
+// The one way a connection ends on an error. After a malformed request we
+// cannot know where the next one starts, so the only safe thing is to
+// answer and close. What was parsed goes along (a HEAD's answer has no body).
+void answer_and_close(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
+                      HttpResponse response, bool log = true) {
+    send_response(client, options, request, response, /*keep_alive=*/false, Clock::now(), log);
+    close_gracefully(client);
+}
+// ANCHOR_END: answer_and_close
 
 // ANCHOR: call_handler
 // A handler that throws costs one request, not the server: the client gets
@@ -185,89 +142,68 @@ HttpResponse call_handler(const Handler& handler, HttpRequest& request, const st
 }
 // ANCHOR_END: call_handler
 
-int milliseconds_until(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return static_cast<int>(std::max<long long>(left.count(), 0));
-}
-
-// ANCHOR: wait_for_client
-enum class Waited { Ready, Quiet, TimedOut, Stopped };
-
+// ANCHOR: end_of_turn
 // The second half of the fairness rule. Waiting for a quiet client is a worker doing
 // nothing: a worker waits a moment (a busy keep-alive client's next request comes within
 // it), and not at all while others wait; then the connection goes to the waiting room,
 // its deadlines unchanged, where one thread watches every quiet connection.
 constexpr std::chrono::milliseconds kQuietTurn{5};
 
-Waited wait_for_client(int fd, Clock::time_point deadline, const StopSignal& stop,
-                       const ConnectionOptions& options) {
+Clock::time_point end_of_turn(Clock::time_point deadline, const ConnectionOptions& options) {
     const auto turn = options.others_waiting() ? std::chrono::milliseconds(0) : kQuietTurn;
-    const auto until = std::min(deadline, Clock::now() + turn);
-    switch (wait_readable(fd, milliseconds_until(until), stop)) {
-        case WaitResult::Ready: return Waited::Ready;
-        case WaitResult::Stopped: return Waited::Stopped;
-        case WaitResult::TimedOut: break;
-    }
-    return Clock::now() < deadline ? Waited::Quiet : Waited::TimedOut;
+    return std::min(deadline, Clock::now() + turn);
 }
-// ANCHOR_END: wait_for_client
+// ANCHOR_END: end_of_turn
+
+// ANCHOR: handshake
+// A stream may begin with a handshake (TLS), made here in a worker: an
+// expensive one must not hold up the accept loop. It waits in the waiting
+// room as a request does, so clients that stall it cannot hold the workers,
+// and request_timeout bounds it. Returns nothing once requests may follow.
+std::optional<ServeResult> handshake(ClientConnection& client, const StopSignal& stop,
+                                     const ConnectionOptions& options) {
+    if (client.stream->handshake_done()) return std::nullopt;
+    if (!client.request_deadline) client.request_deadline = Clock::now() + options.request_timeout;
+    std::string error;
+    switch (client.stream->handshake(end_of_turn(*client.request_deadline, options), stop, error)) {
+        case Handshake::Done:
+            client.request_deadline.reset();
+            return std::nullopt;
+        case Handshake::TimedOut:
+            if (Clock::now() < *client.request_deadline) {  // quiet: to the waiting room
+                client.waiting_for = WaitingFor::MoreBytes;
+                client.wait_until = *client.request_deadline;
+                return ServeResult::Waiting;
+            }
+            error = "it took too long";
+            break;
+        case Handshake::Stopped: error = "the server is stopping"; break;
+        case Handshake::Failed: break;
+        case Handshake::PlainHttp:  // plain HTTP to the HTTPS port: say so, in plain HTTP
+            client.stream = plain_stream(client.socket.get(), options.request_timeout);
+            answer_and_close(client, options, HttpRequest{},
+                             HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs"));
+            break;
+    }
+    log_line(client.peer + " TLS handshake failed: " + error);
+    return ServeResult::Closed;
+}
+// ANCHOR_END: handshake
 
 }  // namespace
 
 // ANCHOR: serve_connection
 ServeResult serve_connection(ClientConnection& client, const Handler& handler, const StopSignal& stop,
                              const ConnectionOptions& options) {
-    const int fd = client.socket.get();
-    RequestParser& parser = client.parser;
-    char buffer[16 * 1024];
-    bool partial_record = false;  // TLS: OpenSSL holds part of a record and needs the rest
-
-    // ANCHOR: handshake
-    // A new TLS connection starts with the handshake, here in a worker (an
-    // expensive one must not hold up the accept loop). It goes step by step
-    // as bytes arrive, and waits in the waiting room like a request does, so
-    // clients that stall their handshake cannot hold the workers.
-    if (options.tls_context != nullptr && !client.tls_ready) {
-        if (!client.tls) {
-            client.tls = tls_start(options.tls_context, fd);
-            if (!client.tls) return ServeResult::Closed;
-            client.request_deadline = Clock::now() + options.request_timeout;
-        }
-        while (true) {
-            const HandshakeStep step = tls_handshake_step(client.tls.get());
-            if (step.done) break;
-            if (!step.error.empty()) {
-                log_line(client.peer + " TLS handshake failed: " + step.error);
-                if (step.plain_http) {
-                    // Plain HTTP sent to the HTTPS port: say so in plain HTTP.
-                    // Without a session, send_response writes to the socket.
-                    client.tls.reset();
-                    HttpResponse response = HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs");
-                    send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
-                    close_gracefully(client);
-                }
-                return ServeResult::Closed;
-            }
-            const Waited waited = wait_for_client(fd, *client.request_deadline, stop, options);
-            if (waited == Waited::Quiet) {  // to the waiting room, until the client sends more
-                client.waiting_for = WaitingFor::MoreBytes;
-                client.wait_until = *client.request_deadline;
-                return ServeResult::Waiting;
-            }
-            if (waited != Waited::Ready) {
-                log_line(client.peer + " TLS handshake failed: " +
-                         (waited == Waited::Stopped ? "the server is stopping" : "it took too long"));
-                return ServeResult::Closed;
-            }
-        }
-        client.tls_ready = true;
-        client.request_deadline.reset();
-    }
-    // ANCHOR_END: handshake
+    // ANCHOR: handshake_call
+    if (const std::optional<ServeResult> over = handshake(client, stop, options)) return *over;
     if (client.refused) {  // its 503 waited for the handshake
         refuse_connection(client, options);
         return ServeResult::Closed;
     }
+    // ANCHOR_END: handshake_call
+    RequestParser& parser = client.parser;
+    char buffer[kReadBufferSize];
 
     while (true) {
         // Parse what we have before reading more: with pipelining, the next
@@ -275,12 +211,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         client.unparsed.erase(0, parser.feed(client.unparsed));
 
         if (parser.failed()) {
-            // After a malformed request we cannot know where the next one
-            // starts, so the only safe thing is to answer and close. What was
-            // parsed goes along: the answer to a HEAD has no body either.
-            HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
-            send_response(client, parser.request(), response, /*keep_alive=*/false, Clock::now());
-            close_gracefully(client);
+            answer_and_close(client, options, parser.request(), HttpResponse::error(parser.error_status(), parser.error()));
             return ServeResult::Closed;
         }
 
@@ -291,7 +222,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             HttpResponse response = call_handler(handler, request, client.peer);
             const bool client_said_close = !client_wants_keep_alive(request);
             const bool keep_alive = !client_said_close && !stop.requested();
-            if (!send_response(client, request, response, keep_alive, start)) return ServeResult::Closed;
+            if (!send_response(client, options, request, response, keep_alive, start)) return ServeResult::Closed;
             if (!keep_alive) {
                 if (client_said_close) close_after_last_response(client);
                 else close_gracefully(client);  // we are stopping: it may be sending more
@@ -312,7 +243,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // say go on (RFC 9110 section 10.1.1), so a big upload that we would
         // refuse anyway (413) is never sent.
         if (parser.waiting_for_body_after_continue() && !client.continue_sent) {
-            if (!send_bytes(client, "HTTP/1.1 100 Continue\r\n\r\n")) return ServeResult::Closed;
+            if (!client.stream->write_all("HTTP/1.1 100 Continue\r\n\r\n")) return ServeResult::Closed;
             client.continue_sent = true;
         }
 
@@ -324,58 +255,52 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         if (!deadline) {
             deadline = Clock::now() + (parser.started() ? options.request_timeout : options.idle_timeout);
         }
-        // OpenSSL may hold bytes that the socket no longer shows: records it
-        // read ahead, or the rest of a record that carried two requests.
-        // Then there is nothing to wait for on the socket, unless OpenSSL
-        // has just said that what it holds is only part of a record.
-        const bool buffered = client.tls && SSL_has_pending(client.tls.get()) == 1 && !partial_record;
-        const Waited waited = buffered ? Waited::Ready : wait_for_client(fd, *deadline, stop, options);
-        if (waited == Waited::Quiet) {  // to the waiting room, until the client sends more
+        std::size_t n = 0;
+        const Waited waited = client.stream->read_some(buffer, sizeof buffer, n, end_of_turn(*deadline, options), &stop);
+        if (waited == Waited::Stopped) return ServeResult::Closed;
+        if (waited == Waited::TimedOut && Clock::now() < *deadline) {  // quiet: to the waiting room
             client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
             client.wait_until = *deadline;
             return ServeResult::Waiting;
         }
-        if (waited == Waited::Stopped) return ServeResult::Closed;
         if (waited == Waited::TimedOut) {
             if (parser.started()) {
-                HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
-                send_response(client, parser.request(), response, /*keep_alive=*/false, Clock::now());
-                close_gracefully(client);
+                answer_and_close(client, options, parser.request(), HttpResponse::error(408, "the request did not arrive in time"));
             }
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close
             // an idle connection).
             return ServeResult::Closed;
         }
-        const std::optional<std::size_t> n = receive_bytes(client, buffer, sizeof buffer);
-        partial_record = !n;
-        if (!n) continue;  // TLS: only part of a record so far; wait for the rest
-        if (*n == 0) return ServeResult::Closed;  // the client closed (or reset) the connection
-        client.unparsed.append(buffer, *n);
+        if (n == 0) return ServeResult::Closed;  // the client closed (or reset) the connection
+        client.unparsed.append(buffer, n);
     }
 }
 // ANCHOR_END: serve_connection
 
 // ANCHOR: refuse_connection
+// Retry-After tells a well-behaved client when to come back (RFC 9110
+// section 10.2.3): in a second, a worker is likely to be free.
+constexpr std::string_view kRetryAfterSeconds = "1";
+
 // The accept loop calls this, so it must cost microseconds. Take what has arrived (thanks to
 // TCP_DEFER_ACCEPT, the request) without waiting, so that no unread request turns the close
 // into a reset; answer; half-close. The waiting room reads whatever else comes, then closes.
-// Over TLS the answer needs a handshake first, a worker's job: the
-// connection is marked refused, and serve_connection's handshake brings it
-// back here once done.
+// Refusals are not logged one by one (the accept loop counts them). Over TLS the answer
+// needs a handshake first, a worker's job: the connection waits for its ClientHello in the
+// waiting room, and serve_connection's handshake brings it back here.
 void refuse_connection(ClientConnection& client, const ConnectionOptions& options) {
-    if (options.tls_context != nullptr && !client.tls_ready) {
+    if (!client.stream->handshake_done()) {
         client.refused = true;
-        client.waiting_for = WaitingFor::MoreBytes;  // its ClientHello
+        client.waiting_for = WaitingFor::MoreBytes;
         client.wait_until = Clock::now() + options.request_timeout;
         return;
     }
-    char discard[16 * 1024];
-    [[maybe_unused]] const ssize_t n = ::recv(client.socket.get(), discard, sizeof discard, MSG_DONTWAIT);
+    char discard[kReadBufferSize];
+    std::size_t n = 0;
+    client.stream->read_some(discard, sizeof discard, n, Clock::now());
     HttpResponse response = HttpResponse::error(503, "every worker is busy; try again in a moment");
-    // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
-    response.headers.add("Retry-After", "1");
-    send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now(), /*log=*/false);
-    close_gracefully(client);
+    response.headers.add("Retry-After", std::string(kRetryAfterSeconds));
+    answer_and_close(client, options, HttpRequest{}, std::move(response), /*log=*/false);
 }
 // ANCHOR_END: refuse_connection

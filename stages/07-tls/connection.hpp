@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,7 +13,7 @@
 #include "http_response.hpp"
 #include "request_parser.hpp"
 #include "stop_signal.hpp"
-#include "tls.hpp"
+#include "stream.hpp"
 
 // What the application does with a request. The connection code knows
 // nothing about what the server is for; it only speaks HTTP. The request is
@@ -30,8 +31,12 @@ struct ConnectionOptions {
     // connection gives its worker back after each response, and at once
     // when it has nothing to read (see connection.cpp).
     std::function<bool()> others_waiting = [] { return false; };
-    // Set: connections speak TLS with this context (stage 7). Null: plain.
-    SSL_CTX* tls_context = nullptr;
+    // What carries an accepted socket's bytes: plain_stream (stream.hpp) or
+    // TLS (tls.hpp), with writes bounded by the given send timeout.
+    std::function<std::unique_ptr<Stream>(int fd, std::chrono::milliseconds send_timeout)> open_stream;
+    // Fields every response carries, as this listener's policy: HSTS on the
+    // HTTPS one (main.cpp).
+    Headers response_headers;
 };
 
 // What a connection in the pool's waiting room (thread_pool.hpp) waits for.
@@ -48,9 +53,9 @@ enum class WaitingFor {
 // requests and another worker can pick it up later.
 struct ClientConnection {
     Fd socket;
-    // The TLS session over `socket`, once the handshake is done; null on a
-    // plain connection. Declared after `socket`, so destroyed before it.
-    TlsSession tls;
+    // What reads and writes `socket`: plain TCP or TLS. Declared after
+    // `socket`, so destroyed before it (a TLS stream's goodbye needs it).
+    std::unique_ptr<Stream> stream;
     std::string peer;  // "127.0.0.1:51234", for the log and the rate limiter
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
@@ -63,13 +68,8 @@ struct ClientConnection {
     // Why and until when it waits in the waiting room, when it is there.
     WaitingFor waiting_for = WaitingFor::NextRequest;
     std::chrono::steady_clock::time_point wait_until;
-    // The TLS handshake is done: requests may follow.
-    bool tls_ready = false;
-    // Refused (the queue was full): it gets 503 once its handshake is done.
+    // Refused (the queue was full), but its 503 needs a handshake first.
     bool refused = false;
-    // How long the client may take to accept our bytes. A TLS socket is
-    // non-blocking, so SO_SNDTIMEO does not apply: tls_write_all waits itself.
-    std::chrono::milliseconds send_timeout = std::chrono::seconds(10);
 };
 // ANCHOR_END: client_connection
 
@@ -85,7 +85,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                              const ConnectionOptions& options);
 
 // Answers a connection we have no worker for with `503 Service
-// Unavailable` and `Retry-After` at once, then half-closes it. Over TLS it
-// only marks the connection refused: serve_connection answers it after the
-// handshake.
+// Unavailable` and `Retry-After` at once, then half-closes it. If its
+// stream needs a handshake first (TLS), it only marks it refused:
+// serve_connection answers it after the handshake.
 void refuse_connection(ClientConnection& client, const ConnectionOptions& options);

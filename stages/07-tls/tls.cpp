@@ -4,9 +4,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
-#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -14,11 +15,6 @@
 #include <stdexcept>
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// How long a handshake may wait for the client to accept our bytes.
-constexpr std::chrono::seconds kWriteTimeout{10};
 
 // The reason of OpenSSL's latest error, "wrong version number", and its
 // error queue emptied (errors left there would be blamed on the next call).
@@ -85,7 +81,7 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     // Read ahead: take whatever the socket holds in one read() instead of
     // a record's 5-byte header first and then its body, so a request costs
     // one system call, not two. The price: bytes can now wait inside
-    // OpenSSL, unseen by poll(); serve_connection asks SSL_has_pending.
+    // OpenSSL, unseen by poll(); TlsStream::read_some asks OpenSSL first.
     SSL_CTX_set_read_ahead(ctx, 1);
 
     require_readable("--cert", cert_file);
@@ -106,10 +102,174 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
 }
 // ANCHOR_END: make_tls_context
 
-// ANCHOR: tls_accept
-TlsSession tls_start(SSL_CTX* context, int fd) {
-    TlsSession tls(SSL_new(context));
-    if (!tls || SSL_set_fd(tls.get(), fd) != 1) {
+// ANCHOR: tls_stream
+namespace {
+
+class TlsStream final : public Stream {
+public:
+    TlsStream(SSL_CTX* context, int fd, std::chrono::milliseconds send_timeout)
+        : Stream(fd), ssl_(SSL_new(context)), send_timeout_(send_timeout) {
+        if (ssl_ && SSL_set_fd(ssl_.get(), fd) != 1) ssl_.reset();
+    }
+    ~TlsStream() override { send_close_notify(); }
+    bool made() const { return ssl_ != nullptr; }
+
+    Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error) override;
+    bool handshake_done() const override { return SSL_is_init_finished(ssl_.get()) == 1; }
+    Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
+                     const StopSignal* stop) override;
+    bool has_unread() override;
+    bool write_all(std::string_view bytes) override;
+    bool write_file(std::string_view head, int file, std::uint64_t offset, std::uint64_t length) override;
+    void close() override;
+
+private:
+    // Every OpenSSL call returns at once (the socket is non-blocking), and
+    // says what it needs before it can go on (SSL_get_error(3)).
+    enum class Step { Done, WantRead, WantWrite, Ended };
+    Step step_after(int result);
+    // Waits for what `step` wants: the client's bytes until `deadline`,
+    // room for ours as long as the send timeout allows.
+    Waited wait(Step step, Deadline deadline, const StopSignal* stop) const;
+    void send_close_notify();
+
+    struct SslFree {
+        // OpenSSL forgets the session of a connection freed before
+        // close_notify was sent; we tell it the shutdown is done, so that a
+        // client that vanished can still resume: TLS 1.1 and later allow it
+        // (RFC 5246 section 7.2.1).
+        void operator()(SSL* ssl) const {
+            SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+            SSL_free(ssl);
+        }
+    };
+    std::unique_ptr<SSL, SslFree> ssl_;
+    std::chrono::milliseconds send_timeout_;
+    bool broken_ = false;       // a fatal error: no close_notify may follow (SSL_shutdown(3))
+    bool said_goodbye_ = false;  // close_notify sent
+};
+
+TlsStream::Step TlsStream::step_after(int result) {
+    if (result > 0) return Step::Done;
+    switch (SSL_get_error(ssl_.get(), result)) {
+        case SSL_ERROR_WANT_READ: return Step::WantRead;
+        case SSL_ERROR_WANT_WRITE: return Step::WantWrite;
+        case SSL_ERROR_ZERO_RETURN: return Step::Ended;  // the client's close_notify
+        default: broken_ = true; return Step::Ended;    // a reset, a bad record, an alert
+    }
+}
+
+Waited TlsStream::wait(Step step, Deadline deadline, const StopSignal* stop) const {
+    if (step == Step::WantRead) return wait_for(fd(), POLLIN, deadline, stop);
+    return wait_for(fd(), POLLOUT, std::chrono::steady_clock::now() + send_timeout_, stop);
+}
+
+Handshake TlsStream::handshake(Deadline deadline, const StopSignal& stop, std::string& error) {
+    while (true) {
+        ERR_clear_error();
+        const Step step = step_after(SSL_accept(ssl_.get()));
+        if (step == Step::Done) return Handshake::Done;
+        if (step == Step::Ended) {
+            // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
+            const bool plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
+            error = openssl_error();
+            return plain_http ? Handshake::PlainHttp : Handshake::Failed;
+        }
+        const Waited waited = wait(step, deadline, &stop);
+        if (waited == Waited::TimedOut) return Handshake::TimedOut;
+        if (waited == Waited::Stopped) return Handshake::Stopped;
+    }
+}
+// ANCHOR_END: tls_stream
+
+// ANCHOR: tls_read_write
+// SSL_read comes first, before any wait: OpenSSL may hold bytes that the
+// socket no longer shows (read-ahead took several records in one read(),
+// or one record carried two requests), and poll() would not see them.
+Waited TlsStream::read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
+                            const StopSignal* stop) {
+    while (true) {
+        ERR_clear_error();
+        const int result = SSL_read(ssl_.get(), buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
+        const Step step = step_after(result);
+        if (step == Step::Done || step == Step::Ended) {
+            n = step == Step::Done ? static_cast<std::size_t>(result) : 0;  // Ended: the client is gone
+            ERR_clear_error();
+            return Waited::Ready;
+        }
+        // WantRead: part of a record at most, which is decrypted and checked whole.
+        if (const Waited waited = wait(step, deadline, stop); waited != Waited::Ready) return waited;
+    }
+}
+
+bool TlsStream::has_unread() {
+    char byte = 0;
+    return SSL_has_pending(ssl_.get()) == 1 || ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+bool TlsStream::write_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+        ERR_clear_error();
+        // After WANT_WRITE, OpenSSL needs the very same buffer again: `bytes`
+        // only moves on after a successful write.
+        const int result = SSL_write(ssl_.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
+        const Step step = step_after(result);
+        if (step == Step::Done) {
+            bytes.remove_prefix(static_cast<std::size_t>(result));
+        } else if (step == Step::Ended || wait(step, kNoDeadline, nullptr) != Waited::Ready) {
+            ERR_clear_error();
+            return false;
+        }
+    }
+    return true;
+}
+// ANCHOR_END: tls_read_write
+
+// ANCHOR: write_file
+// No sendfile here: TLS must encrypt every byte in this process. So the
+// file is read in bounded chunks, each sent as TLS records (the head with
+// the first): a large file never sits in memory whole.
+bool TlsStream::write_file(std::string_view head, int file, std::uint64_t offset, std::uint64_t length) {
+    constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
+    std::string chunk(head);
+    const std::uint64_t end = offset + length;
+    while (offset < end) {
+        const std::size_t start = chunk.size();
+        chunk.resize(start + std::min(end - offset, kChunk));
+        const ssize_t n = ::pread(file, &chunk[start], chunk.size() - start, static_cast<off_t>(offset));
+        if (n <= 0) return false;  // a read error, or the file shrank: close, it cannot be sent
+        chunk.resize(start + static_cast<std::size_t>(n));
+        if (!write_all(chunk)) return false;
+        offset += static_cast<std::uint64_t>(n);
+        chunk.clear();
+    }
+    return true;
+}
+// ANCHOR_END: write_file
+
+// ANCHOR: close_notify
+// close_notify is TLS's "I am done": without it the client could not tell
+// our end from an attacker cutting the connection (RFC 8446 section 6.1).
+// Sent once, never after a fatal error (SSL_shutdown(3)) nor before the
+// handshake is done; we do not wait for the client's own.
+void TlsStream::send_close_notify() {
+    if (!ssl_ || said_goodbye_ || broken_ || !handshake_done()) return;
+    said_goodbye_ = true;
+    SSL_shutdown(ssl_.get());
+    ERR_clear_error();
+}
+
+void TlsStream::close() {
+    send_close_notify();
+    ::shutdown(fd(), SHUT_WR);
+}
+// ANCHOR_END: close_notify
+
+}  // namespace
+
+std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd, std::chrono::milliseconds send_timeout) {
+    auto stream = std::make_unique<TlsStream>(context, fd, send_timeout);
+    if (!stream->made()) {
         ERR_clear_error();
         return nullptr;
     }
@@ -118,78 +278,10 @@ TlsSession tls_start(SSL_CTX* context, int fd) {
     // write, but TLS adds writes of its own: right after the handshake, TLS
     // 1.3 sends session tickets. Our first response is then a second small
     // write, and Nagle holds it until the client ACKs the tickets, which a
-    // client delays by up to 40 ms: the first request of every connection
-    // took ~44 ms instead of ~0.2 ms. A response is still one SSL_write, one
-    // record, so this sends no extra packets.
+    // client may delay by up to 40 ms: the first request of every connection
+    // would wait that long. A response is still one SSL_write, one record,
+    // so this sends no extra packets.
     const int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    return tls;
-}
-
-HandshakeStep tls_handshake_step(SSL* tls) {
-    HandshakeStep result;
-    const auto deadline = Clock::now() + kWriteTimeout;
-    while (true) {
-        ERR_clear_error();
-        const int rc = SSL_accept(tls);
-        if (rc == 1) {
-            result.done = true;
-            return result;
-        }
-        const int reason = SSL_get_error(tls, rc);
-        if (reason == SSL_ERROR_WANT_READ) return result;  // more bytes needed from the client
-        if (reason == SSL_ERROR_WANT_WRITE) {
-            // Our side's buffer is full (rare in a handshake): wait for room.
-            pollfd p{SSL_get_fd(tls), POLLOUT, 0};
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            if (left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) > 0) continue;
-            result.error = "the client does not read";
-            return result;
-        }
-        // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
-        result.plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
-        result.error = openssl_error();
-        return result;
-    }
-}
-// ANCHOR_END: tls_accept
-
-// ANCHOR: tls_read_write
-std::optional<std::size_t> tls_read_some(SSL* tls, char* buffer, std::size_t capacity) {
-    ERR_clear_error();
-    const int n = SSL_read(tls, buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
-    if (n > 0) return static_cast<std::size_t>(n);
-    const int reason = SSL_get_error(tls, n);
-    if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return std::nullopt;
-    ERR_clear_error();
-    return 0;  // close_notify, a reset, or a record that failed to decrypt: the end
-}
-
-bool tls_write_all(SSL* tls, std::string_view bytes, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (!bytes.empty()) {
-        ERR_clear_error();
-        // After WANT_WRITE, OpenSSL needs the very same buffer again: `bytes`
-        // only moves on after a successful write.
-        const int n = SSL_write(tls, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
-        if (n > 0) {
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-            continue;
-        }
-        const int reason = SSL_get_error(tls, n);
-        if (reason != SSL_ERROR_WANT_WRITE && reason != SSL_ERROR_WANT_READ) {
-            ERR_clear_error();
-            return false;
-        }
-        pollfd p{SSL_get_fd(tls), static_cast<short>(reason == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    }
-    return true;
-}
-// ANCHOR_END: tls_read_write
-
-void tls_close(SSL* tls) {
-    SSL_shutdown(tls);  // sends close_notify; we do not wait for the client's
-    ERR_clear_error();
+    return stream;
 }
