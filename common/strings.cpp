@@ -76,6 +76,20 @@ std::optional<unsigned long long> parse_decimal(std::string_view text) {
 
 std::optional<unsigned long long> parse_hex(std::string_view text) { return parse_number(text, 16); }
 
+std::string to_hex(std::string_view bytes) {
+    std::string out;
+    for (const char c : bytes) {
+        out += "0123456789abcdef"[static_cast<unsigned char>(c) >> 4];
+        out += "0123456789abcdef"[static_cast<unsigned char>(c) & 15];
+    }
+    return out;
+}
+
+std::string_view peer_address(std::string_view peer) {
+    if (peer.starts_with('[')) return peer.substr(1, peer.find(']') - 1);  // "[::1]:51234"
+    return peer.substr(0, peer.rfind(':'));
+}
+
 std::string escape_bytes(std::string_view bytes) {
     std::string out;
     for (const char c : bytes) {

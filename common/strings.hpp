@@ -34,6 +34,13 @@ std::optional<unsigned long long> parse_decimal(std::string_view text);
 // The same for hexadecimal digits (either case), as in chunk sizes.
 std::optional<unsigned long long> parse_hex(std::string_view text);
 
+// Two hex digits per byte, lower case: "\x01\xab" -> "01ab".
+std::string to_hex(std::string_view bytes);
+
+// The address of a peer, "127.0.0.1:51234" or "[::1]:51234", without its
+// port: each connection of one client has another port.
+std::string_view peer_address(std::string_view peer);
+
 // Makes control bytes visible: "GET /\r\n" -> "GET /\\r\\n". For logs and
 // test output, where a raw CR would hide half the line.
 std::string escape_bytes(std::string_view bytes);

@@ -1,9 +1,5 @@
-// Stage 1: a TCP echo server.
-//
-// The smallest server that is still a real one: it listens on a port,
-// accepts one client at a time, and sends back every byte the client sends
-// until the client closes. Everything later in the course is built on this
-// loop: accept a connection, read from it, write to it, close it.
+// Stage 1: a TCP echo server. One client at a time, every byte it sends
+// comes back until it closes: the loop that every later stage builds on.
 
 #include <cstdio>
 #include <exception>

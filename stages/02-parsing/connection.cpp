@@ -92,17 +92,6 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
 }
 // ANCHOR_END: send_response
 
-// ANCHOR: answer_and_close
-// The one way a connection ends on an error. After a malformed request we
-// cannot know where the next one starts, so the only safe thing is to
-// answer and close. What was parsed goes along (a HEAD's answer has no body).
-void answer_and_close(int client, const std::string& peer, const HttpRequest& request,
-                      HttpResponse response) {
-    send_response(client, peer, request, response, /*keep_alive=*/false, Clock::now());
-    close_gracefully(client);
-}
-// ANCHOR_END: answer_and_close
-
 }  // namespace
 
 // ANCHOR: serve_connection
@@ -118,8 +107,12 @@ void serve_connection(int client, const std::string& peer, const Handler& handle
         unparsed.erase(0, parser.feed(unparsed));
 
         if (parser.failed()) {
-            answer_and_close(client, peer, parser.request(),
-                             HttpResponse::text(400, "Bad Request: " + parser.error() + "\n"));
+            // After a malformed request we cannot know where the next one
+            // starts, so the only safe thing is to answer and close. What was
+            // parsed goes along: the answer to a HEAD has no body either.
+            HttpResponse response = HttpResponse::text(400, "Bad Request: " + parser.error() + "\n");
+            send_response(client, peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
+            close_gracefully(client);
             return;
         }
 

@@ -1,10 +1,5 @@
-// Stage 2: an HTTP/1.1 server that parses requests.
-//
-// Stage 1 moved bytes; this stage understands them. Each connection now
-// carries a stream of HTTP requests, which the RequestParser cuts into
-// messages however the bytes happen to arrive. Every well-formed request is
-// answered with a description of what was parsed; a malformed one gets
-// 400 Bad Request, and the connection is closed.
+// Stage 2: an HTTP/1.1 server that parses requests. Each well-formed
+// request is answered with what the parser saw; a malformed one with 400.
 
 #include <cstdio>
 #include <exception>

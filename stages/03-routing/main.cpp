@@ -1,10 +1,5 @@
-// Stage 3: routing.
-//
-// Stage 2 answered every request the same way. Now a Router picks the code
-// that answers, from the method and the path: GET / is a welcome page,
-// GET /hello/{name} greets, /echo still shows what the parser saw,
-// GET /static/{path...} serves files from the document root, and anything
-// else is 404 Not Found.
+// Stage 3: routing. A Router picks the handler from the method and the
+// path: GET /, /hello/{name}, /echo, /static/{path...}; anything else 404.
 
 #include <cerrno>
 #include <cstdio>

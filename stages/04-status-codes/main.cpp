@@ -1,11 +1,6 @@
-// Stage 4: status codes as a protocol.
-//
-// Every answer now says precisely what happened, with the status code a
-// client can act on: 404 and 405 (with Allow) from the router, 413/414/431
-// from the parser's limits, 408 for a request that never finishes, 500 for a
-// handler that throws, 501 and 505 for what this server does not speak.
-// HEAD and OPTIONS work on every route, and Expect: 100-continue is honoured.
-// Files answer as a file server does: 304, 412, 206 and 416, and gzip.
+// Stage 4: status codes as a protocol: the status that says what happened,
+// HEAD, OPTIONS, 100-continue, timeouts, and a file server's 304/206/412/416.
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

@@ -1,8 +1,6 @@
-// Stage 5: sessions.
-//
-// HTTP forgets everything between requests. To know who is asking, the
-// server hands out a session id at login, the browser sends it back in a
-// cookie, and the server looks it up.
+// Stage 5: sessions. Users log in; a session id in a cookie (or a Bearer
+// token) tells the server who is asking.
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -17,7 +15,6 @@
 #include "flags.hpp"
 #include "listener.hpp"
 #include "log.hpp"
-#include "pages.hpp"
 #include "router.hpp"
 #include "routes.hpp"
 #include "socket_io.hpp"
@@ -77,11 +74,6 @@ int print_users_file_line(const std::string& name) {
 void run_server(const Config& config) {
     const Fd root = open_root(config.root);
     if (!root.valid()) throw ConfigError("--root " + config.root + ": " + std::strerror(errno));
-    try {
-        load_pages(config.root);
-    } catch (const std::exception& error) {
-        throw ConfigError("--root " + config.root + ": " + error.what());
-    }
     const ConnectionOptions options{std::chrono::seconds(config.request_timeout)};
 
     // ANCHOR: routes
@@ -100,6 +92,7 @@ void run_server(const Config& config) {
     router.any("/echo", describe_request);
     // A file tree is a route with a wildcard.
     const int files = root.get();
+    router.get("/", [files](const HttpRequest& r) { return serve_file(files, "index.html", r); });
     router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
     // The collected way, like Python's @add_route decorator: every
     // add_route(...) declared in routes.cpp registers itself.

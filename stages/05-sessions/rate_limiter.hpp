@@ -38,7 +38,3 @@ private:
     std::size_t limit_;
     LruMap<std::string, std::vector<TimePoint>> attempts_;  // per key, oldest first
 };
-
-// "127.0.0.1:51234" or "[::1]:51234" -> the address: each connection has a
-// new port.
-std::string_view peer_address(std::string_view peer);

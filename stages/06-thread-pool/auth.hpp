@@ -1,5 +1,6 @@
-// The routes of sessions: GET / (the login page), POST /login, /logout and
-// /register, GET /protected and /admin.
+// The routes of sessions: POST /login, /logout and /register, GET
+// /protected and /admin. Their answers are plain text, for curl and
+// scripts; a browser gets there from the forms of public/index.html.
 #pragma once
 
 #include <string>

@@ -250,7 +250,6 @@ constexpr std::string_view kRetryAfterSeconds = "1";
 // The accept loop calls this, so it must cost microseconds. Take what has arrived (thanks to
 // TCP_DEFER_ACCEPT, the request) without waiting, so that no unread request turns the close
 // into a reset; answer; half-close. The waiting room reads whatever else comes, then closes.
-// Refusals are not logged one by one (the accept loop counts them).
 void refuse_connection(ClientConnection& client) {
     char discard[kReadBufferSize];
     [[maybe_unused]] const ssize_t n = ::recv(client.socket.get(), discard, sizeof discard, MSG_DONTWAIT);

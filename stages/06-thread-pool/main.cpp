@@ -1,10 +1,6 @@
-// Stage 6: a pool of worker threads.
-//
-// Until now one slow client (a big upload, a slow login, an idle
-// keep-alive connection) made everyone else wait. Now the main thread only
-// accepts connections and queues them; a fixed pool of workers serves them.
-// A full queue is answered at once with 503, connections take turns when
-// there are more than workers, and SIGTERM lets the requests in flight finish.
+// Stage 6: a pool of worker threads. The main thread accepts and queues;
+// five workers serve; a full queue is answered with 503 at once.
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -20,7 +16,6 @@
 #include "flags.hpp"
 #include "listener.hpp"
 #include "log.hpp"
-#include "pages.hpp"
 #include "router.hpp"
 #include "routes.hpp"
 #include "socket_io.hpp"
@@ -89,17 +84,36 @@ int print_users_file_line(const std::string& name) {
     return 0;
 }
 
-// A count of refusals goes to the log a second at most (see the accept loop).
-constexpr std::chrono::seconds kRefusalLogInterval{1};
+// ANCHOR: accept_loop
+// The main thread only accepts and queues; the workers serve. A full queue
+// gets 503 from here, in microseconds. Refusals are logged as a count, a
+// line a second at most: a line each would cost more than they do.
+void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions& options,
+                        const StopSignal& stop) {
+    constexpr std::chrono::seconds kRefusalLogInterval{1};
+    std::size_t refused = 0;
+    auto counted_since = std::chrono::steady_clock::now();
+    while (wait_readable(listener, stop) == Waited::Ready) {
+        ClientConnection client;
+        client.socket = accept_client(listener, client.peer);
+        if (!client.socket.valid()) continue;
+        // A client has as long to take each response as to send a request.
+        set_send_timeout(client.socket.get(), options.request_timeout);
+        if (pool.try_submit(client)) continue;
+        refuse_connection(client);
+        pool.park(client);
+        if (++refused; std::chrono::steady_clock::now() - counted_since >= kRefusalLogInterval) {
+            log_line(std::to_string(std::exchange(refused, 0)) + " connections refused with 503: queue full");
+            counted_since = std::chrono::steady_clock::now();
+        }
+    }
+    if (refused > 0) log_line(std::to_string(refused) + " connections refused with 503: queue full");
+}
+// ANCHOR_END: accept_loop
 
 void run_server(const Config& config) {
     const Fd root = open_root(config.root);
     if (!root.valid()) throw ConfigError("--root " + config.root + ": " + std::strerror(errno));
-    try {
-        load_pages(config.root);
-    } catch (const std::exception& error) {
-        throw ConfigError("--root " + config.root + ": " + error.what());
-    }
     ConnectionOptions options;
     options.request_timeout = std::chrono::seconds(config.request_timeout);
     options.idle_timeout = std::chrono::seconds(config.idle_timeout);
@@ -120,6 +134,7 @@ void run_server(const Config& config) {
     router.any("/echo", describe_request);
     // A file tree is a route with a wildcard.
     const int files = root.get();
+    router.get("/", [files](const HttpRequest& r) { return serve_file(files, "index.html", r); });
     router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
     // The collected way, like Python's @add_route decorator: every
     // add_route(...) declared in routes.cpp registers itself.
@@ -142,33 +157,12 @@ void run_server(const Config& config) {
     // then see a stop and finish, and ~ThreadPool can join them.
     const StopOnExit stop_workers(stop);
 
-    // ANCHOR: accept_loop
-    // The main thread only accepts and queues; the workers serve. A full queue
-    // gets 503 from here, in microseconds. Refusals are logged as a count, a
-    // line a second at most: a line each would cost more than they do.
-    std::size_t refused = 0;
-    auto counted_since = std::chrono::steady_clock::now();
-    while (wait_readable(listener.get(), stop) == Waited::Ready) {
-        ClientConnection client;
-        client.socket = accept_client(listener.get(), client.peer);
-        if (!client.socket.valid()) continue;
-        // A client has as long to take each response as to send a request.
-        set_send_timeout(client.socket.get(), options.request_timeout);
-        if (workers.try_submit(client)) continue;
-        refuse_connection(client);
-        workers.park(client);
-        if (++refused; std::chrono::steady_clock::now() - counted_since >= kRefusalLogInterval) {
-            log_line(std::to_string(std::exchange(refused, 0)) + " connections refused with 503: queue full");
-            counted_since = std::chrono::steady_clock::now();
-        }
-    }
-    // ANCHOR_END: accept_loop
+    accept_connections(listener.get(), workers, options, stop);
 
     // SIGINT/SIGTERM: no more connections; the workers finish what they
     // are doing (a request in flight gets its response) and exit.
     log_line("stopping: finishing the requests in flight");
     workers.shutdown();
-    if (refused > 0) log_line(std::to_string(refused) + " connections refused with 503: queue full");
     log_line("stopped");
 }
 

@@ -179,11 +179,14 @@ std::optional<ServeResult> handshake(ClientConnection& client, const StopSignal&
             break;
         case Handshake::Stopped: error = "the server is stopping"; break;
         case Handshake::Failed: break;
-        case Handshake::PlainHttp:  // plain HTTP to the HTTPS port: say so, in plain HTTP
+        case Handshake::PlainHttp: {  // plain HTTP to the HTTPS port: say so, in plain HTTP,
+            ConnectionOptions in_clear = options;  // and without HSTS (RFC 6797 section 7.2)
+            in_clear.response_headers = {};
             client.stream = plain_stream(client.socket.get(), options.request_timeout);
-            answer_and_close(client, options, HttpRequest{},
+            answer_and_close(client, in_clear, HttpRequest{},
                              HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs"));
             break;
+        }
     }
     log_line(client.peer + " TLS handshake failed: " + error);
     return ServeResult::Closed;
@@ -286,9 +289,8 @@ constexpr std::string_view kRetryAfterSeconds = "1";
 // The accept loop calls this, so it must cost microseconds. Take what has arrived (thanks to
 // TCP_DEFER_ACCEPT, the request) without waiting, so that no unread request turns the close
 // into a reset; answer; half-close. The waiting room reads whatever else comes, then closes.
-// Refusals are not logged one by one (the accept loop counts them). Over TLS the answer
-// needs a handshake first, a worker's job: the connection waits for its ClientHello in the
-// waiting room, and serve_connection's handshake brings it back here.
+// Over TLS the answer needs a handshake first, a worker's job: the connection waits for its
+// ClientHello in the waiting room, and serve_connection's handshake brings it back here.
 void refuse_connection(ClientConnection& client, const ConnectionOptions& options) {
     if (!client.stream->handshake_done()) {
         client.refused = true;

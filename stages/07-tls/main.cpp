@@ -1,10 +1,6 @@
-// Stage 7: HTTPS.
-//
-// Everything so far travelled in the clear: anyone on the path could read
-// passwords and session cookies, or change a page on its way. Now every
-// connection starts with a TLS handshake (OpenSSL), and HTTP runs inside
-// it unchanged. Responses carry HSTS, session cookies say Secure, and
-// --redirect-port sends plain-HTTP visitors to the HTTPS address.
+// Stage 7: HTTPS. Every connection starts with a TLS handshake, and HTTP
+// runs inside it unchanged; HSTS, Secure cookies, a redirect from HTTP.
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,7 +19,6 @@
 #include "https_redirect.hpp"
 #include "listener.hpp"
 #include "log.hpp"
-#include "pages.hpp"
 #include "router.hpp"
 #include "routes.hpp"
 #include "socket_io.hpp"
@@ -101,27 +96,14 @@ int print_users_file_line(const std::string& name) {
     return 0;
 }
 
-// HSTS (RFC 6797): "for a year, reach this host over HTTPS only", so that
-// a browser never again tries plain http://, where an attacker could answer.
-constexpr std::string_view kHsts = "max-age=31536000";
-
-// The redirect listener's pool: its clients only learn where to go, so two
-// workers and a small waiting room will do, and the descriptors stay with
-// the HTTPS pool.
-constexpr std::size_t kRedirectThreads = 2;
-constexpr std::size_t kRedirectQueue = 64;
-constexpr std::size_t kRedirectRoom = 256;
-
-// A count of refusals goes to the log a second at most (see below).
-constexpr std::chrono::seconds kRefusalLogInterval{1};
-
-// ANCHOR: accept_connections
+// ANCHOR: accept_loop
 // The main thread only accepts and queues; the workers serve. A full queue
 // gets 503 from here, in microseconds (over TLS, once a worker has done the
 // handshake). Refusals are logged as a count, a line a second at most: a
 // line each would cost more than they do.
 void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions& options,
                         const StopSignal& stop) {
+    constexpr std::chrono::seconds kRefusalLogInterval{1};
     std::size_t refused = 0;
     auto counted_since = std::chrono::steady_clock::now();
     while (wait_readable(listener, stop) == Waited::Ready) {
@@ -141,16 +123,22 @@ void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions&
     }
     if (refused > 0) log_line(std::to_string(refused) + " connections refused with 503: queue full");
 }
-// ANCHOR_END: accept_connections
+// ANCHOR_END: accept_loop
+
+// HSTS (RFC 6797): "for a year, reach this host over HTTPS only", so that
+// a browser never again tries plain http://, where an attacker could answer.
+constexpr std::string_view kHsts = "max-age=31536000";
+
+// The redirect listener's pool: its clients only learn where to go, so two
+// workers and a small waiting room will do, and the descriptors stay with
+// the HTTPS pool.
+constexpr std::size_t kRedirectThreads = 2;
+constexpr std::size_t kRedirectQueue = 64;
+constexpr std::size_t kRedirectRoom = 256;
 
 void run_server(const Config& config) {
     const Fd root = open_root(config.root);
     if (!root.valid()) throw ConfigError("--root " + config.root + ": " + std::strerror(errno));
-    try {
-        load_pages(config.root);
-    } catch (const std::exception& error) {
-        throw ConfigError("--root " + config.root + ": " + error.what());
-    }
     ConnectionOptions options;
     options.request_timeout = std::chrono::seconds(config.request_timeout);
     options.idle_timeout = std::chrono::seconds(config.idle_timeout);
@@ -159,12 +147,7 @@ void run_server(const Config& config) {
     // One TLS context for the whole server, made before listening: a
     // missing file or a key that does not match is a one-line error now,
     // not a failed handshake for every client later.
-    TlsContext tls;
-    try {
-        tls = make_tls_context(config.cert, config.key);
-    } catch (const std::exception& error) {
-        throw ConfigError(error.what());
-    }
+    const TlsContext tls = make_tls_context(config.cert, config.key);
     options.open_stream = std::bind_front(tls_stream, tls.get());
     options.response_headers.add("Strict-Transport-Security", std::string(kHsts));
     // ANCHOR_END: tls_context
@@ -185,6 +168,7 @@ void run_server(const Config& config) {
     router.any("/echo", describe_request);
     // A file tree is a route with a wildcard.
     const int files = root.get();
+    router.get("/", [files](const HttpRequest& r) { return serve_file(files, "index.html", r); });
     router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
     // The collected way, like Python's @add_route decorator: every
     // add_route(...) declared in routes.cpp registers itself.

@@ -159,8 +159,15 @@ void ThreadPool::run_worker() {
             new_waiting_ -= queue_.front().is_new ? 1 : 0;
             queue_.pop_front();
         }
-        // The work runs without the lock: the other workers keep going.
-        switch (work_or_close(connection)) {
+        // The work runs without the lock: the other workers keep going. Its
+        // exception costs one connection, not the process (std::terminate).
+        ServeResult result = ServeResult::Closed;
+        try {
+            result = work_(connection);
+        } catch (const std::exception& error) {
+            log_line(connection.peer + " dropped: " + error.what());
+        }
+        switch (result) {
             case ServeResult::TurnOver: requeue(connection); break;
             case ServeResult::Waiting: park(connection); break;  // quiet: it needs no worker
             case ServeResult::Closed:  // and a careful close goes on in the waiting room
@@ -170,18 +177,6 @@ void ThreadPool::run_worker() {
     }  // a finished connection is destroyed here, and its socket closed
 }
 // ANCHOR_END: run_worker
-
-// A worker's exception costs one connection, not the server: it is logged
-// and the connection closed. Left to escape, it would end the process
-// (std::terminate) with every other client's request in flight.
-ServeResult ThreadPool::work_or_close(ClientConnection& connection) {
-    try {
-        return work_(connection);
-    } catch (const std::exception& error) {
-        log_line(connection.peer + " dropped: " + error.what());
-    }
-    return ServeResult::Closed;
-}
 
 // Its turn is over, or its client sent something: to the back of the queue,
 // past the capacity check, since it was admitted already.
@@ -222,9 +217,8 @@ void ThreadPool::run_waiting_room() {
         }
         // No guest, no deadline: it sleeps until one arrives.
         if (::poll(watched.data(), watched.size(), poll_timeout(next)) < 0 && errno != EINTR) {
-            // Out of memory, or the descriptor limit was lowered below the
-            // guests' number: they cannot be watched, so they are closed
-            // (their clients may come back), and the room goes on.
+            // No memory, or a descriptor limit lowered below their number:
+            // guests that cannot be watched are closed; the room goes on.
             log_line(std::string("waiting room: poll: ") + std::strerror(errno) + "; closing its connections");
             guests.clear();
             continue;

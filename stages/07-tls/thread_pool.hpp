@@ -66,7 +66,6 @@ public:
 
 private:
     void run_worker();
-    ServeResult work_or_close(ClientConnection& connection);
     void requeue(ClientConnection& connection);
     void run_waiting_room();
 

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "errors.hpp"
+
 namespace {
 
 // The reason of OpenSSL's latest error, "wrong version number", and its
@@ -47,7 +49,7 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* out_length,
 void require_readable(const std::string& flag, const std::string& file) {
     std::FILE* handle = std::fopen(file.c_str(), "r");
     if (handle == nullptr) {
-        throw std::runtime_error(flag + " " + file + ": " + std::strerror(errno) +
+        throw ConfigError(flag + " " + file + ": " + std::strerror(errno) +
                                  " (make certs creates a development certificate)");
     }
     std::fclose(handle);
@@ -87,24 +89,24 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     require_readable("--cert", cert_file);
     require_readable("--key", key_file);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
-        throw std::runtime_error("--cert " + cert_file + ": " + openssl_error());
+        throw ConfigError("--cert " + cert_file + ": " + openssl_error());
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-        throw std::runtime_error("--key " + key_file + ": " + openssl_error());
+        throw ConfigError("--key " + key_file + ": " + openssl_error());
     }
     // Catch a key from another certificate now, not at the first handshake.
     if (SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
-        throw std::runtime_error("--key " + key_file + " does not match the certificate in --cert " +
+        throw ConfigError("--key " + key_file + " does not match the certificate in --cert " +
                                  cert_file);
     }
     return context;
 }
 // ANCHOR_END: make_tls_context
 
-// ANCHOR: tls_stream
 namespace {
 
+// ANCHOR: tls_stream
 class TlsStream final : public Stream {
 public:
     TlsStream(SSL_CTX* context, int fd, std::chrono::milliseconds send_timeout)
@@ -114,24 +116,125 @@ public:
     ~TlsStream() override { send_close_notify(); }
     bool made() const { return ssl_ != nullptr; }
 
-    Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error) override;
+    Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error) override {
+        while (true) {
+            ERR_clear_error();
+            const Step step = step_after(SSL_accept(ssl_.get()));
+            if (step == Step::Done) return Handshake::Done;
+            if (step == Step::Ended) {
+                // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
+                const bool plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
+                error = openssl_error();
+                return plain_http ? Handshake::PlainHttp : Handshake::Failed;
+            }
+            const Waited waited = wait(step, deadline, &stop);
+            if (waited != Waited::Ready) return waited == Waited::Stopped ? Handshake::Stopped : Handshake::TimedOut;
+        }
+    }
     bool handshake_done() const override { return SSL_is_init_finished(ssl_.get()) == 1; }
+    // ANCHOR_END: tls_stream
+
+    // ANCHOR: tls_read_write
+    // SSL_read comes before any wait: OpenSSL may hold bytes that the socket
+    // no longer shows (read-ahead took two records in one read(), or one
+    // record carried two requests), and poll() would not see them.
     Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
-                     const StopSignal* stop) override;
-    bool has_unread() override;
-    bool write_all(std::string_view bytes) override;
-    bool write_file(std::string_view head, int file, std::uint64_t offset, std::uint64_t length) override;
-    void close() override;
+                     const StopSignal* stop) override {
+        while (true) {
+            ERR_clear_error();
+            const int result = SSL_read(ssl_.get(), buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
+            const Step step = step_after(result);
+            if (step == Step::Done || step == Step::Ended) {
+                n = step == Step::Done ? static_cast<std::size_t>(result) : 0;  // Ended: the client is gone
+                ERR_clear_error();
+                return Waited::Ready;
+            }
+            // Part of a record at most is here: it is decrypted and checked whole.
+            if (const Waited waited = wait(step, deadline, stop); waited != Waited::Ready) return waited;
+        }
+    }
+    bool has_unread() override {
+        char byte = 0;
+        return SSL_has_pending(ssl_.get()) == 1 || ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    }
+
+    bool write_all(std::string_view bytes) override {
+        while (!bytes.empty()) {
+            ERR_clear_error();
+            // After WANT_WRITE, OpenSSL needs the very same buffer again:
+            // `bytes` only moves on after a successful write.
+            const int result = SSL_write(ssl_.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
+            const Step step = step_after(result);
+            if (step == Step::Done) {
+                bytes.remove_prefix(static_cast<std::size_t>(result));
+            } else if (step == Step::Ended || wait(step, kNoDeadline, nullptr) != Waited::Ready) {
+                ERR_clear_error();
+                return false;
+            }
+        }
+        return true;
+    }
+    // ANCHOR_END: tls_read_write
+
+    // ANCHOR: write_file
+    // No sendfile: TLS encrypts every byte in this process. The file is read
+    // in bounded chunks, each sent as TLS records (the head with the first):
+    // a large file never sits in memory whole.
+    bool write_file(std::string_view head, int file, std::uint64_t offset, std::uint64_t length) override {
+        constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
+        std::string chunk(head);
+        for (const std::uint64_t end = offset + length; offset < end; chunk.clear()) {
+            const std::size_t start = chunk.size();
+            chunk.resize(start + std::min(end - offset, kChunk));
+            const ssize_t n = ::pread(file, &chunk[start], chunk.size() - start, static_cast<off_t>(offset));
+            if (n <= 0) return false;  // a read error, or the file shrank: close, it cannot be sent
+            chunk.resize(start + static_cast<std::size_t>(n));
+            if (!write_all(chunk)) return false;
+            offset += static_cast<std::uint64_t>(n);
+        }
+        return true;
+    }
+    // ANCHOR_END: write_file
+
+    // ANCHOR: close_notify
+    void close() override {
+        send_close_notify();
+        ::shutdown(fd(), SHUT_WR);
+    }
 
 private:
-    // Every OpenSSL call returns at once (the socket is non-blocking), and
+    // close_notify is TLS's "I am done": without it the client could not
+    // tell our end from an attacker cutting the connection (RFC 8446 section
+    // 6.1). Sent once, never after a fatal error (SSL_shutdown(3)) nor
+    // before the handshake is done; we do not wait for the client's own.
+    void send_close_notify() {
+        if (!ssl_ || said_goodbye_ || broken_ || !handshake_done()) return;
+        said_goodbye_ = true;
+        SSL_shutdown(ssl_.get());
+        ERR_clear_error();
+    }
+    // ANCHOR_END: close_notify
+
+    // ANCHOR: step
+    // Every OpenSSL call returns at once (the socket is non-blocking) and
     // says what it needs before it can go on (SSL_get_error(3)).
     enum class Step { Done, WantRead, WantWrite, Ended };
-    Step step_after(int result);
-    // Waits for what `step` wants: the client's bytes until `deadline`,
-    // room for ours as long as the send timeout allows.
-    Waited wait(Step step, Deadline deadline, const StopSignal* stop) const;
-    void send_close_notify();
+    Step step_after(int result) {
+        if (result > 0) return Step::Done;
+        switch (SSL_get_error(ssl_.get(), result)) {
+            case SSL_ERROR_WANT_READ: return Step::WantRead;
+            case SSL_ERROR_WANT_WRITE: return Step::WantWrite;
+            case SSL_ERROR_ZERO_RETURN: return Step::Ended;  // the client's close_notify
+            default: broken_ = true; return Step::Ended;    // a reset, a bad record, an alert
+        }
+    }
+    // Waits for what `step` wants: the client's bytes until `deadline` (or
+    // a stop); room for ours as long as the send timeout allows.
+    Waited wait(Step step, Deadline deadline, const StopSignal* stop) const {
+        if (step == Step::WantRead) return wait_for(fd(), POLLIN, deadline, stop);
+        return wait_for(fd(), POLLOUT, std::chrono::steady_clock::now() + send_timeout_, stop);
+    }
+    // ANCHOR_END: step
 
     struct SslFree {
         // OpenSSL forgets the session of a connection freed before
@@ -145,125 +248,9 @@ private:
     };
     std::unique_ptr<SSL, SslFree> ssl_;
     std::chrono::milliseconds send_timeout_;
-    bool broken_ = false;       // a fatal error: no close_notify may follow (SSL_shutdown(3))
+    bool broken_ = false;        // a fatal error: no close_notify may follow
     bool said_goodbye_ = false;  // close_notify sent
 };
-
-TlsStream::Step TlsStream::step_after(int result) {
-    if (result > 0) return Step::Done;
-    switch (SSL_get_error(ssl_.get(), result)) {
-        case SSL_ERROR_WANT_READ: return Step::WantRead;
-        case SSL_ERROR_WANT_WRITE: return Step::WantWrite;
-        case SSL_ERROR_ZERO_RETURN: return Step::Ended;  // the client's close_notify
-        default: broken_ = true; return Step::Ended;    // a reset, a bad record, an alert
-    }
-}
-
-Waited TlsStream::wait(Step step, Deadline deadline, const StopSignal* stop) const {
-    if (step == Step::WantRead) return wait_for(fd(), POLLIN, deadline, stop);
-    return wait_for(fd(), POLLOUT, std::chrono::steady_clock::now() + send_timeout_, stop);
-}
-
-Handshake TlsStream::handshake(Deadline deadline, const StopSignal& stop, std::string& error) {
-    while (true) {
-        ERR_clear_error();
-        const Step step = step_after(SSL_accept(ssl_.get()));
-        if (step == Step::Done) return Handshake::Done;
-        if (step == Step::Ended) {
-            // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
-            const bool plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
-            error = openssl_error();
-            return plain_http ? Handshake::PlainHttp : Handshake::Failed;
-        }
-        const Waited waited = wait(step, deadline, &stop);
-        if (waited == Waited::TimedOut) return Handshake::TimedOut;
-        if (waited == Waited::Stopped) return Handshake::Stopped;
-    }
-}
-// ANCHOR_END: tls_stream
-
-// ANCHOR: tls_read_write
-// SSL_read comes first, before any wait: OpenSSL may hold bytes that the
-// socket no longer shows (read-ahead took several records in one read(),
-// or one record carried two requests), and poll() would not see them.
-Waited TlsStream::read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
-                            const StopSignal* stop) {
-    while (true) {
-        ERR_clear_error();
-        const int result = SSL_read(ssl_.get(), buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
-        const Step step = step_after(result);
-        if (step == Step::Done || step == Step::Ended) {
-            n = step == Step::Done ? static_cast<std::size_t>(result) : 0;  // Ended: the client is gone
-            ERR_clear_error();
-            return Waited::Ready;
-        }
-        // WantRead: part of a record at most, which is decrypted and checked whole.
-        if (const Waited waited = wait(step, deadline, stop); waited != Waited::Ready) return waited;
-    }
-}
-
-bool TlsStream::has_unread() {
-    char byte = 0;
-    return SSL_has_pending(ssl_.get()) == 1 || ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-}
-
-bool TlsStream::write_all(std::string_view bytes) {
-    while (!bytes.empty()) {
-        ERR_clear_error();
-        // After WANT_WRITE, OpenSSL needs the very same buffer again: `bytes`
-        // only moves on after a successful write.
-        const int result = SSL_write(ssl_.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
-        const Step step = step_after(result);
-        if (step == Step::Done) {
-            bytes.remove_prefix(static_cast<std::size_t>(result));
-        } else if (step == Step::Ended || wait(step, kNoDeadline, nullptr) != Waited::Ready) {
-            ERR_clear_error();
-            return false;
-        }
-    }
-    return true;
-}
-// ANCHOR_END: tls_read_write
-
-// ANCHOR: write_file
-// No sendfile here: TLS must encrypt every byte in this process. So the
-// file is read in bounded chunks, each sent as TLS records (the head with
-// the first): a large file never sits in memory whole.
-bool TlsStream::write_file(std::string_view head, int file, std::uint64_t offset, std::uint64_t length) {
-    constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
-    std::string chunk(head);
-    const std::uint64_t end = offset + length;
-    while (offset < end) {
-        const std::size_t start = chunk.size();
-        chunk.resize(start + std::min(end - offset, kChunk));
-        const ssize_t n = ::pread(file, &chunk[start], chunk.size() - start, static_cast<off_t>(offset));
-        if (n <= 0) return false;  // a read error, or the file shrank: close, it cannot be sent
-        chunk.resize(start + static_cast<std::size_t>(n));
-        if (!write_all(chunk)) return false;
-        offset += static_cast<std::uint64_t>(n);
-        chunk.clear();
-    }
-    return true;
-}
-// ANCHOR_END: write_file
-
-// ANCHOR: close_notify
-// close_notify is TLS's "I am done": without it the client could not tell
-// our end from an attacker cutting the connection (RFC 8446 section 6.1).
-// Sent once, never after a fatal error (SSL_shutdown(3)) nor before the
-// handshake is done; we do not wait for the client's own.
-void TlsStream::send_close_notify() {
-    if (!ssl_ || said_goodbye_ || broken_ || !handshake_done()) return;
-    said_goodbye_ = true;
-    SSL_shutdown(ssl_.get());
-    ERR_clear_error();
-}
-
-void TlsStream::close() {
-    send_close_notify();
-    ::shutdown(fd(), SHUT_WR);
-}
-// ANCHOR_END: close_notify
 
 }  // namespace
 
@@ -278,9 +265,8 @@ std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd, std::chrono::millis
     // write, but TLS adds writes of its own: right after the handshake, TLS
     // 1.3 sends session tickets. Our first response is then a second small
     // write, and Nagle holds it until the client ACKs the tickets, which a
-    // client may delay by up to 40 ms: the first request of every connection
-    // would wait that long. A response is still one SSL_write, one record,
-    // so this sends no extra packets.
+    // client may delay by up to 40 ms. A response is still one SSL_write,
+    // one record, so this sends no extra packets.
     const int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     return stream;

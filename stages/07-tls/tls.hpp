@@ -30,8 +30,8 @@ struct SslContextFree {
 using TlsContext = std::unique_ptr<SSL_CTX, SslContextFree>;
 
 // Made once at start-up: certificate and key (checked to match), TLS 1.2
-// as the minimum, modern ciphers, ALPN "http/1.1". Throws
-// std::runtime_error with one line naming the file at fault.
+// as the minimum, modern ciphers, ALPN "http/1.1". Throws ConfigError
+// (errors.hpp) with one line naming the file at fault.
 TlsContext make_tls_context(const std::string& cert_file, const std::string& key_file);
 
 // A TLS stream over `fd`, its handshake still to come; null if OpenSSL

@@ -4,7 +4,7 @@
 // (--remote-debugging-pipe: JSON messages ending in NUL, on its fds 3 and
 // 4). The test plays the victim's browser: it visits an attacker's page,
 // served on another port, whose form logs the browser in as bob at the
-// course server; then it opens the course server's home page and reads it,
+// course server; then it opens the course server's protected page and reads it,
 // and the browser's cookie jar. Screenshots of both pages are left in
 // build/screenshots/.
 #include <fcntl.h>
@@ -275,17 +275,20 @@ STAGE_TEST(5, "in Chromium, another site's form cannot log the browser in (login
     const std::string answer = browser.text_when(site + "/login", "");
     browser.screenshot(shots + "login-csrf-attack.png");
     INFO("the attacker's form got: ", answer);
-    CHECK(answer.find("403") != std::string::npos);
+    CHECK(answer.find("refused: the form was sent from another site") != std::string::npos);
+
+    browser.go(site + "/protected");
+    const std::string members = browser.text_when(site + "/protected", "");
+    browser.screenshot(shots + "login-csrf-protected-after.png");
+    const std::string jar = browser.cookies();
+    INFO("our protected page then says: ", members);
+    INFO("the browser's cookies: ", jar);
+    CHECK(members.find("log in to see this page") != std::string::npos);
+    CHECK(members.find("Hello, bob") == std::string::npos);
+    CHECK(jar.find("session_id") == std::string::npos);
 
     browser.go(site + "/");
-    const std::string home = browser.text_when(site + "/", "Sign");
-    browser.screenshot(shots + "login-csrf-home-after.png");
-    const std::string jar = browser.cookies();
-    INFO("our home page then says: ", home);
-    INFO("the browser's cookies: ", jar);
-    CHECK(home.find("Sign in") != std::string::npos);
-    CHECK(home.find("Signed in as") == std::string::npos);
-    CHECK(jar.find("session_id") == std::string::npos);
+    REQUIRE_FALSE(browser.text_when(site + "/", "Sign in").empty());
 
     // The same form on our own page goes through: the check stops other
     // sites, not browsers.
@@ -295,8 +298,8 @@ STAGE_TEST(5, "in Chromium, another site's form cannot log the browser in (login
                  R"js(document.querySelector('form[action=\"/login\"]').submit()"})js",
                  false);
     REQUIRE(log_has(server, "\"POST /login HTTP/1.1\" 200"));
-    browser.go(site + "/");
-    const std::string signed_in = browser.text_when(site + "/", "Signed in as alice");
+    browser.go(site + "/protected");
+    const std::string signed_in = browser.text_when(site + "/protected", "Hello, alice!");
     browser.screenshot(shots + "login-own-page.png");
     CHECK_FALSE(signed_in.empty());
     CHECK(browser.cookies().find("session_id") != std::string::npos);

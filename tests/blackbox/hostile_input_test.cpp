@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bytes.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
 #include "test_server.hpp"
@@ -139,7 +140,7 @@ std::string check_responses(std::string_view bytes) {
             line.remove_suffix(1);
             const std::size_t colon = line.find(':');
             if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
-                return "a malformed header line '" + escape_bytes(line) + "'";
+                return "a malformed header line '" + show_bytes(line) + "'";
             }
             const std::string_view name = line.substr(0, colon);
             const std::string_view value = trim_ows(line.substr(colon + 1));
@@ -197,7 +198,7 @@ Replay replay(const TestServer& server, std::string_view bytes) {
 void check_replay(const Replay& result) {
     const std::string problem = check_responses(result.received);
     INFO("response received (" << result.received.size() << " bytes):\n  "
-                               << escape_bytes(result.received.substr(0, 2000)));
+                               << show_bytes(result.received));
     CHECK_MESSAGE(problem.empty(), "not well-formed HTTP/1.1: " << problem);
     CHECK_MESSAGE(result.closed, "the server did not close within 2 s of the client's FIN");
 }

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bytes.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
 #include "test_server.hpp"
@@ -174,7 +175,7 @@ STAGE_TEST(2, "two requests on one connection are both answered, in order") {
     const Response first = client.read_response();
     client.send("POST /echo?n=2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
     const Response second = client.read_response();
-    INFO("received: " << escape_bytes(client.received()));
+    INFO("received: " << show_bytes(client.received()));
     CHECK(first.status == 200);
     CHECK(shows(first, "query: n=1"));
     CHECK(second.status == 200);
@@ -246,7 +247,7 @@ STAGE_TEST(2, "a client that says 'Connection: close' and closes its side at onc
                     " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         client.shutdown_write();
         const Response response = client.read_response();
-        INFO("round " << round << ", received: " << escape_bytes(client.received()));
+        INFO("round " << round << ", received: " << show_bytes(client.received()));
         REQUIRE(response.status == 200);
         CHECK(shows(response, "query: n=" + std::to_string(round)));
         CHECK(client.closed_by_server());
@@ -271,7 +272,7 @@ STAGE_TEST(2, "HTTP/1.0 with 'Connection: keep-alive' keeps the connection") {
     const Response first = client.read_response();
     client.send("GET /echo?n=2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     const Response second = client.read_response();
-    INFO("received: " << escape_bytes(client.received()));
+    INFO("received: " << show_bytes(client.received()));
     CHECK(first.status == 200);
     CHECK(iequals(first.header("Connection"), "keep-alive"));  // 1.0 needs telling
     CHECK(second.status == 200);

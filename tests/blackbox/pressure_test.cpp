@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bytes.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
 #include "test_server.hpp"
@@ -71,7 +72,7 @@ private:
         } else if (first_failure_.empty()) {
             first_failure_ = "probe " + std::to_string(sent_) + " after " + std::to_string(took) + " s: " +
                              std::to_string(response.status) + " " + response.error + " " +
-                             escape_bytes(probe.received());
+                             show_bytes(probe.received());
         }
     }
 
@@ -193,7 +194,7 @@ STAGE_TEST(6, "overloaded, every connection gets a whole 200 or 503 with Retry-A
             ++refused;
         } else if (first_failure.empty()) {
             first_failure = std::to_string(response.status) + " " + response.error +
-                            (reset ? " (reset)" : "") + ": " + escape_bytes(client.received());
+                            (reset ? " (reset)" : "") + ": " + show_bytes(client.received());
         }
     }
     INFO(ok << " got 200, " << refused << " got 503, " << resets

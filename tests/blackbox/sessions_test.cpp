@@ -200,7 +200,7 @@ STAGE_TEST(5, "POST /register: 201 for a new user who can then log in, 409 for a
     CHECK(server.exchange(form_post("/register", "username=dave")).response().status == 400);
 }
 
-STAGE_TEST(5, "GET / is a login form; signed in, it names the user and offers to log out") {
+STAGE_TEST(5, "GET / is a page with the forms to log in, sign up and log out; /protected names the user") {
     TestServer server;
     Exchange page = server.exchange(get("/"));
     INFO(page);
@@ -208,10 +208,12 @@ STAGE_TEST(5, "GET / is a login form; signed in, it names the user and offers to
     CHECK(page.response().header("Content-Type").starts_with("text/html"));
     CHECK(page.response().body.find("action=\"/login\"") != std::string::npos);
     CHECK(page.response().body.find("name=\"password\"") != std::string::npos);
+    CHECK(page.response().body.find("action=\"/register\"") != std::string::npos);
+    CHECK(page.response().body.find("action=\"/logout\"") != std::string::npos);
     const std::string id = log_in(server, "alice", "wonderland");
-    Exchange signed_in = server.exchange(get("/", cookie(id)));
-    CHECK(signed_in.response().body.find("Signed in as alice") != std::string::npos);
-    CHECK(signed_in.response().body.find("action=\"/logout\"") != std::string::npos);
+    Exchange signed_in = server.exchange(get("/protected", cookie(id)));
+    INFO(signed_in);
+    CHECK(signed_in.response().body.find("Hello, alice!") != std::string::npos);
 }
 
 namespace {
@@ -335,17 +337,19 @@ STAGE_TEST(5, "the same POSTs from the site's own page, or from no browser at al
     CHECK(signup.response().status == 201);
 }
 
-STAGE_TEST(5, "the login pages may not be shown in another site's frame: X-Frame-Options: DENY") {
+STAGE_TEST(5, "no page may be shown in another site's frame: every response says X-Frame-Options: DENY") {
     TestServer server;
-    const std::string browser = "Accept: text/html\r\n";
     Exchange home = server.exchange(get("/"));
-    Exchange denied = server.exchange(get("/protected", browser));
-    Exchange login = server.exchange(form_post("/login", "username=alice&password=wonderland", browser));
-    for (const Exchange* ex : {&home, &denied, &login}) {
+    Exchange file = server.exchange(get("/static/index.html"));  // an HTML file, straight from the root
+    Exchange denied = server.exchange(get("/protected"));
+    Exchange login = server.exchange(form_post("/login", "username=alice&password=wonderland"));
+    Exchange missing = server.exchange(get("/no/such/page"));
+    for (const Exchange* ex : {&home, &file, &denied, &login, &missing}) {
         INFO(*ex);
-        CHECK(ex->response().header("Content-Type").starts_with("text/html"));
         CHECK(ex->response().header("X-Frame-Options") == "DENY");
     }
+    CHECK(home.response().header("Content-Type").starts_with("text/html"));
+    CHECK(file.response().header("Content-Type").starts_with("text/html"));
 }
 
 STAGE_TEST(5, "sign-ups share a client's budget with logins: the 7th hash in a minute is 429") {

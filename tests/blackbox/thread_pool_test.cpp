@@ -5,6 +5,7 @@
 // another", with wide margins: five 600 ms requests served one after
 // another take 3 s; served together, well under 2 s.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "bytes.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
 #include "test_server.hpp"
@@ -100,7 +102,7 @@ STAGE_TEST(6, "when the queue is full, a new connection gets 503 with Retry-Afte
     Connection refused = server.connect();
     refused.send(get("/hello/refused"));
     const Response response = refused.read_response();
-    INFO(escape_bytes(refused.received()));
+    INFO(show_bytes(refused.received()));
     CHECK(response.status == 503);
     CHECK(response.header("Retry-After") == "1");
     CHECK(response.header("Connection") == "close");
@@ -130,7 +132,7 @@ STAGE_TEST(6, "a flood of connections gets only 200s and 503s, never silence or 
             } else {
                 const std::lock_guard lock(mutex);
                 bad.push_back(std::to_string(response.status) + " " + response.error + ": " +
-                              escape_bytes(connection.received()));
+                              show_bytes(connection.received()));
             }
         });
     }
@@ -203,7 +205,7 @@ STAGE_TEST(6, "SIGTERM lets a request in flight finish, then the server exits 0"
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     ::kill(server.pid(), SIGTERM);
     const Response response = slow.read_response(false, std::chrono::seconds(5));
-    INFO(escape_bytes(slow.received()));
+    INFO(show_bytes(slow.received()));
     CHECK(response.status == 200);
     CHECK(response.header("Connection") == "close");  // no more requests after a stop
     int status = 0;
@@ -211,6 +213,50 @@ STAGE_TEST(6, "SIGTERM lets a request in flight finish, then the server exits 0"
     server.forget();
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+// A failure that the environment can cause for real: the descriptor limit
+// of the running server lowered (`prlimit --nofile=1 --pid PID` does the
+// same). The accept loop's next poll() asks for two descriptors, more than
+// the limit, and fails (EINVAL, poll(2)): an exception leaves the accept
+// loop. It must end the process cleanly: the request in flight answered,
+// every thread stopped and joined (a joinable thread destroyed would call
+// std::terminate: SIGABRT), one line saying why, and status 1.
+STAGE_RANGE_TEST(6, 7, "when the accept loop fails, the server ends cleanly: the request in flight answered, exit status 1") {
+    std::vector<std::string> args;
+    if (test_target().stage == 7) args = {"--redirect-port", "0"};  // a second accept loop, on its own thread
+    TestServer server(args);
+    Connection slow = server.connect();
+    slow.send(get("/hello/first"));  // the connection is set up (over TLS, its handshake done)
+    REQUIRE(slow.read_response().status == 200);
+    slow.send(get("/delay/1000"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+    rlimit limit{};
+    REQUIRE(::prlimit(server.pid(), RLIMIT_NOFILE, nullptr, &limit) == 0);
+    const rlimit lowered{1, limit.rlim_max};
+    REQUIRE(::prlimit(server.pid(), RLIMIT_NOFILE, &lowered, nullptr) == 0);
+    // Wakes the accept loop (a byte, for TCP_DEFER_ACCEPT): accept() fails, then poll().
+    Connection knock = server.connect_plain();
+    knock.send("G");
+    const Response response = slow.read_response(false, std::chrono::seconds(5));
+    ::prlimit(server.pid(), RLIMIT_NOFILE, &limit, nullptr);  // may be gone already
+    INFO(show_bytes(slow.received()));
+    CHECK(response.status == 200);
+    CHECK(response.header("Connection") == "close");  // the failure stopped the server
+
+    int status = 0;
+    const auto start = Clock::now();
+    while (::waitpid(server.pid(), &status, WNOHANG) == 0 && seconds_since(start) < 10) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const std::string log = server.log();
+    INFO("the server's log: " << show_bytes(log, log.size() > 1500 ? log.size() - 1500 : 0));
+    REQUIRE_MESSAGE(seconds_since(start) < 10, "the server did not exit");
+    server.forget();
+    CHECK_MESSAGE(WIFEXITED(status), "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(log.find("server: poll: ") != std::string::npos);
 }
 
 STAGE_TEST(6, "logins and sign-ups on several workers at once stay consistent") {

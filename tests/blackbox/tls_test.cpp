@@ -25,6 +25,7 @@
 #include <system_error>
 #include <thread>
 
+#include "bytes.hpp"
 #include "errors.hpp"
 #include "fd.hpp"
 #include "stage_test.hpp"
@@ -432,9 +433,11 @@ STAGE_TEST(7, "plain HTTP sent to the TLS port is not answered as HTTP, and is l
     // The server closes: with a TLS alert, or a plain-text 400 explaining
     // the mistake; never by serving the request.
     CHECK(plain.closed_by_server(kServedWithin));
-    INFO("received: " << escape_bytes(plain.received().substr(0, 300)));
+    INFO("received: " << show_bytes(plain.received()));
     CHECK_FALSE(plain.received().starts_with("HTTP/1.1 200"));
     CHECK(plain.received().find("Hello, plain!") == std::string::npos);
+    // HSTS is never sent in the clear (RFC 6797 section 7.2).
+    CHECK(plain.received().find("Strict-Transport-Security") == std::string::npos);
     CHECK(log_grows(server, log_before));
     CHECK(fetch(server, "/hello/after").status == 200);
 }

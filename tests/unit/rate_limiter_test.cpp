@@ -7,6 +7,7 @@
 #include <string>
 
 #include "rate_limiter.hpp"
+#include "strings.hpp"
 
 using namespace std::chrono_literals;
 
