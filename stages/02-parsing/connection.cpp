@@ -68,7 +68,6 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
              std::to_string(micros % 1000 / 100) + "ms");
 }
 
-// ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
 // carries are added here, the response goes out, and the log gets a line.
 // Returns false when the client is gone.
@@ -79,18 +78,16 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
     } else if (request.version == "HTTP/1.0") {
         response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
     }
-    // One write for the whole response: status line, headers and body leave
-    // together. Two small writes on a keep-alive connection meet Nagle's
-    // algorithm on our side and delayed ACKs on the client's, and every
-    // response then waits about 40 ms.
-    // A response to HEAD is the head alone (RFC 9110 section 9.3.2).
+    // One write for the whole response: two small writes on a keep-alive
+    // connection meet Nagle's algorithm on our side and delayed ACKs on the
+    // client's, and each response waits 40 ms. To HEAD, the head alone
+    // (RFC 9110 section 9.3.2).
     std::string bytes = response.serialize();
     if (request.method == "HEAD") bytes.resize(bytes.size() - response.body.size());
     const bool sent = write_all(client, bytes);
     log_request(peer, request, response.status, bytes.size(), start);
     return sent;
 }
-// ANCHOR_END: send_response
 
 }  // namespace
 

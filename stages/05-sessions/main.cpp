@@ -71,12 +71,27 @@ int print_users_file_line(const std::string& name) {
     return 0;
 }
 
+// ANCHOR: routes
+Router make_router(int files, AuthState& auth) {
+    Router router;
+    add_auth_routes(router, auth);
+    // The direct way, as in cpp-httplib's server.Get(...): one call per route.
+    router.any("/echo", describe_request);
+    // A file tree is a route with a wildcard.
+    router.get("/", [files](const HttpRequest& r) { return serve_file(files, "index.html", r); });
+    router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
+    // The collected way, like Python's @add_route decorator: every
+    // add_route(...) declared in routes.cpp registers itself.
+    register_routes(router);
+    return router;
+}
+// ANCHOR_END: routes
+
 void run_server(const Config& config) {
     const Fd root = open_root(config.root);
     if (!root.valid()) throw ConfigError("--root " + config.root + ": " + std::strerror(errno));
     const ConnectionOptions options{std::chrono::seconds(config.request_timeout)};
 
-    // ANCHOR: routes
     AuthState auth{"http", UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
     try {
         const std::string warning = config.users_file.empty()
@@ -86,19 +101,8 @@ void run_server(const Config& config) {
     } catch (const std::exception& error) {
         throw ConfigError("--users: " + std::string(error.what()));
     }
-    Router router;
-    add_auth_routes(router, auth);
-    // The direct way, as in cpp-httplib's server.Get(...): one call per route.
-    router.any("/echo", describe_request);
-    // A file tree is a route with a wildcard.
-    const int files = root.get();
-    router.get("/", [files](const HttpRequest& r) { return serve_file(files, "index.html", r); });
-    router.get("/static/{path...}", [files](const HttpRequest& r) { return serve_static(files, r); });
-    // The collected way, like Python's @add_route decorator: every
-    // add_route(...) declared in routes.cpp registers itself.
-    register_routes(router);
+    const Router router = make_router(root.get(), auth);
     const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
-    // ANCHOR_END: routes
 
     StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
     const Fd listener = listen_tcp(config.host, static_cast<std::uint16_t>(config.port));

@@ -103,11 +103,11 @@ bool send_response(ClientConnection& client, const HttpRequest& request, HttpRes
     } else if (request.version == "HTTP/1.0") {
         response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
     }
-    // One write for the whole response: status line, headers and body leave
-    // together. Two small writes on a keep-alive connection meet Nagle's
-    // algorithm on our side and delayed ACKs on the client's, and every
-    // response then waits about 40 ms. So a file's head goes with MSG_MORE:
-    // the kernel holds it back and sends it with the file's first bytes.
+    // One write for the whole response: two small writes on a keep-alive
+    // connection meet Nagle's algorithm on our side and delayed ACKs on the
+    // client's, and each response waits 40 ms. So a file's head goes with
+    // MSG_MORE: the kernel sends it with the file's first bytes. To HEAD,
+    // the head alone (RFC 9110 section 9.3.2).
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
