@@ -12,6 +12,7 @@
 #include <string>
 
 #include "fd.hpp"
+#include "socket_pair.hpp"
 #include "stop_signal.hpp"
 #include "stream.hpp"
 
@@ -21,17 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Our end and the client's end of a connected pair of sockets.
-struct Pair {
-    Fd ours;
-    Fd client;
-    Pair() {
-        int ends[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == 0);
-        ours = Fd(ends[0]);
-        client = Fd(ends[1]);
-    }
-};
 
 std::string read_from(const Fd& fd) {
     char buffer[4096];
@@ -42,7 +32,7 @@ std::string read_from(const Fd& fd) {
 }  // namespace
 
 TEST_CASE("a plain stream reads what has arrived, waits until its deadline, and says 0 once the client is gone") {
-    Pair pair;
+    SocketPair pair;
     const auto stream = plain_stream(pair.ours.get(), 1s);
     const StopSignal stop;
     std::string error;
@@ -67,7 +57,7 @@ TEST_CASE("a plain stream reads what has arrived, waits until its deadline, and 
 }
 
 TEST_CASE("a plain stream's read ends at a stop, whatever its deadline") {
-    Pair pair;
+    SocketPair pair;
     const auto stream = plain_stream(pair.ours.get(), 1s);
     StopSignal stop;
     stop.request();
@@ -77,7 +67,7 @@ TEST_CASE("a plain stream's read ends at a stop, whatever its deadline") {
 }
 
 TEST_CASE("a plain stream writes bytes, then a head and a file's range; close() is the client's end of file") {
-    Pair pair;
+    SocketPair pair;
     const auto stream = plain_stream(pair.ours.get(), 1s);
     CHECK(stream->write_all("one "));
     CHECK(read_from(pair.client) == "one ");
@@ -99,7 +89,7 @@ TEST_CASE("a plain stream writes bytes, then a head and a file's range; close() 
 }
 
 TEST_CASE("a plain stream's write gives up on a client that reads nothing, after its send timeout") {
-    Pair pair;
+    SocketPair pair;
     const auto stream = plain_stream(pair.ours.get(), 200ms);
     const std::string big(8 << 20, 'x');  // more than both socket buffers hold
     const auto start = Clock::now();

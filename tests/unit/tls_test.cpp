@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "fd.hpp"
+#include "socket_pair.hpp"
 #include "stop_signal.hpp"
 #include "tls.hpp"
 
@@ -24,16 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Pair {
-    Fd ours;
-    Fd client;
-    Pair() {
-        int ends[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == 0);
-        ours = Fd(ends[0]);
-        client = Fd(ends[1]);
-    }
-};
 
 TlsContext server_context() { return make_tls_context("build/certs/cert.pem", "build/certs/key.pem"); }
 
@@ -62,7 +53,7 @@ struct Client {
 }  // namespace
 
 TEST_CASE("a TLS stream shakes hands, carries bytes both ways, and says close_notify when it goes") {
-    Pair pair;
+    SocketPair pair;
     const TlsContext context = server_context();
     auto stream = tls_stream(context.get(), pair.ours.get(), 1s);
     REQUIRE(stream != nullptr);
@@ -92,7 +83,7 @@ TEST_CASE("a TLS stream shakes hands, carries bytes both ways, and says close_no
 }
 
 TEST_CASE("a handshake that waits for the client stops at its deadline, and goes on later") {
-    Pair pair;
+    SocketPair pair;
     const TlsContext context = server_context();
     const auto stream = tls_stream(context.get(), pair.ours.get(), 1s);
     const StopSignal stop;
@@ -107,7 +98,7 @@ TEST_CASE("a handshake that waits for the client stops at its deadline, and goes
 }
 
 TEST_CASE("plain HTTP where a ClientHello belongs is recognised") {
-    Pair pair;
+    SocketPair pair;
     const TlsContext context = server_context();
     const auto stream = tls_stream(context.get(), pair.ours.get(), 1s);
     const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -119,7 +110,7 @@ TEST_CASE("plain HTTP where a ClientHello belongs is recognised") {
 }
 
 TEST_CASE("bytes already inside OpenSSL are read at once, without waiting on the socket") {
-    Pair pair;
+    SocketPair pair;
     const TlsContext context = server_context();
     const auto stream = tls_stream(context.get(), pair.ours.get(), 1s);
     std::thread client_thread([&] {
