@@ -85,7 +85,7 @@ std::string to_hex(std::string_view bytes) {
     return out;
 }
 
-std::string_view peer_address(std::string_view peer) {
+std::string_view address_without_port(std::string_view peer) {
     if (peer.starts_with('[')) return peer.substr(1, peer.find(']') - 1);  // "[::1]:51234"
     return peer.substr(0, peer.rfind(':'));
 }

@@ -39,7 +39,7 @@ std::string to_hex(std::string_view bytes);
 
 // The address of a peer, "127.0.0.1:51234" or "[::1]:51234", without its
 // port: each connection of one client has another port.
-std::string_view peer_address(std::string_view peer);
+std::string_view address_without_port(std::string_view peer);
 
 // Makes control bytes visible: "GET /\r\n" -> "GET /\\r\\n". For logs and
 // test output, where a raw CR would hide half the line.

@@ -80,7 +80,7 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
     // Counted before the hash, so that a refusal costs nothing: per address
     // (one client guessing, or trying one password on many accounts) and
     // per account (many addresses guessing one).
-    const std::string client(peer_address(request.client));
+    const std::string client(address_without_port(request.client));
     const std::string account = ascii_lower(username);
     seconds wait = state.attempts_by_client.attempt(client);
     if (wait == seconds(0)) wait = state.attempts_by_account.attempt(account);
@@ -125,7 +125,7 @@ HttpResponse register_user(AuthState& state, const HttpRequest& request) {
     QueryParams form;
     if (auto refused = read_form(request, form)) return *refused;
     // An account costs a hash, as a login does: the same budget.
-    const seconds wait = state.attempts_by_client.attempt(peer_address(request.client));
+    const seconds wait = state.attempts_by_client.attempt(address_without_port(request.client));
     if (wait > seconds(0)) return too_many_attempts(wait);
     const std::string username = form.get("username");
     const AddResult result = state.users.add(username, form.get("password"));

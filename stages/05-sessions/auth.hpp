@@ -18,13 +18,13 @@ inline constexpr std::size_t kAttemptsPerClient = 6;
 inline constexpr std::size_t kAttemptsPerAccount = 30;
 
 struct AuthState {
-    // How clients reach us, "http" or "https": with the Host, our origin
-    // (RFC 6454), which the cross-site check compares a form's Origin with.
-    std::string scheme;
     UserStore users;
     SessionStore sessions;
     RateLimiter attempts_by_client{kAttemptsPerClient};
     RateLimiter attempts_by_account{kAttemptsPerAccount};
+    // How clients reach us, "http" or "https" (the server says which): with
+    // the Host, our origin (RFC 6454), which a form's Origin must match.
+    std::string scheme = "http";
 };
 
 // The handlers keep a reference to `state`, which must outlive the router.

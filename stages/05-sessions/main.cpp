@@ -92,7 +92,7 @@ void run_server(const Config& config) {
     if (!root.valid()) throw ConfigError("--root " + config.root + ": " + std::strerror(errno));
     const ConnectionOptions options{std::chrono::seconds(config.request_timeout)};
 
-    AuthState auth{"http", UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
     try {
         const std::string warning = config.users_file.empty()
                                         ? "no --users FILE: new accounts live in memory only"

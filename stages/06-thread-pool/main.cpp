@@ -134,7 +134,7 @@ void run_server(const Config& config) {
     options.request_timeout = std::chrono::seconds(config.request_timeout);
     options.idle_timeout = std::chrono::seconds(config.idle_timeout);
 
-    AuthState auth{"http", UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
     try {
         const std::string warning = config.users_file.empty()
                                         ? "no --users FILE: new accounts live in memory only"

@@ -168,7 +168,8 @@ void run_server(const Config& config) {
     options.response_headers.add("Strict-Transport-Security", std::string(kHsts));
     // ANCHOR_END: tls_context
 
-    AuthState auth{"https", UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(config.session_ttl))};
+    auth.scheme = "https";
     try {
         const std::string warning = config.users_file.empty()
                                         ? "no --users FILE: new accounts live in memory only"

@@ -45,6 +45,7 @@ std::string shell(const std::string& command) {
 //
 //   root/index.html  style.css  logo.png  notes.txt  data.bin  UPPER.CSS
 //   root/docs/index.html   root/empty/   root/sub/page.txt
+//   root/account.html  message.html     (page templates: stage 5's exercise 9)
 //   root/inside.txt -> notes.txt              (stays inside: served)
 //   root/escape.txt -> ../outside/secret.txt  (points out: refused)
 //   root/escape-dir -> ../outside             (a folder out: refused)
@@ -68,6 +69,10 @@ struct DocumentRoot {
         write_file(root + "/data.bin", std::string("\0\1\2\3", 4));
         write_file(root + "/UPPER.CSS", "p {}\n");
         write_file(root + "/docs/index.html", "<!doctype html><title>docs</title>\n");
+        // Page templates, for a server that fills pages in per request and
+        // reads them at start (stage 5's exercise 9).
+        write_file(root + "/account.html", "<p>Signed in as {{username}}</p>\n");
+        write_file(root + "/message.html", "<h1>{{heading}}</h1><p>{{detail}}</p>\n");
         write_file(root + "/sub/page.txt", "a page\n");
         write_file(base + "/outside/secret.txt", kSecret);
         write_file(base + "/secret.txt", kSecret);

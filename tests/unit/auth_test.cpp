@@ -31,7 +31,7 @@ int log_in(const Router& router, const std::string& client, const std::string& p
 }
 
 struct Server {
-    AuthState state{"http", UserStore(kFast), SessionStore()};
+    AuthState state{UserStore(kFast), SessionStore()};
     Router router;
     Server() {
         REQUIRE(state.users.add("carol", "password one") == AddResult::Added);

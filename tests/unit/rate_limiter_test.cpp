@@ -116,10 +116,10 @@ TEST_CASE("very long keys are cut, so they cannot eat memory") {
     CHECK(limiter.attempt(prefix, t0) > 0s);
 }
 
-TEST_CASE("peer_address drops the port, for IPv4 and IPv6") {
-    CHECK(peer_address("127.0.0.1:51234") == "127.0.0.1");
-    CHECK(peer_address("[::1]:51234") == "::1");
-    CHECK(peer_address("[2001:db8::7]:443") == "2001:db8::7");
-    CHECK(peer_address("no-port") == "no-port");
-    CHECK(peer_address("") == "");
+TEST_CASE("address_without_port drops the port, for IPv4 and IPv6") {
+    CHECK(address_without_port("127.0.0.1:51234") == "127.0.0.1");
+    CHECK(address_without_port("[::1]:51234") == "::1");
+    CHECK(address_without_port("[2001:db8::7]:443") == "2001:db8::7");
+    CHECK(address_without_port("no-port") == "no-port");
+    CHECK(address_without_port("") == "");
 }
