@@ -7,6 +7,20 @@
 #include <ctime>
 #include <string>
 
+namespace {
+
+// The lines held by this thread's open LogBatch objects (the outermost one
+// writes them); the buffer is kept, so a batch allocates nothing once warm.
+thread_local int t_open_batches = 0;
+thread_local std::string t_batch;
+
+void write_stderr(const std::string& text) {
+    // Best effort: a log line that cannot be written is not worth failing for.
+    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
+}
+
+}  // namespace
+
 void log_line(std::string_view message) {
     using namespace std::chrono;
     const auto now = system_clock::now();
@@ -20,9 +34,20 @@ void log_line(std::string_view message) {
                                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
                                 utc.tm_min, utc.tm_sec, static_cast<int>(millis));
 
+    if (t_open_batches > 0) {
+        t_batch.append(stamp, static_cast<std::size_t>(n)).append(message) += '\n';
+        return;
+    }
     std::string line(stamp, static_cast<std::size_t>(n));
     line += message;
     line += '\n';
-    // Best effort: a log line that cannot be written is not worth failing for.
-    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+    write_stderr(line);
+}
+
+LogBatch::LogBatch() { ++t_open_batches; }
+
+LogBatch::~LogBatch() {
+    if (--t_open_batches > 0 || t_batch.empty()) return;
+    write_stderr(t_batch);
+    t_batch.clear();
 }

@@ -1,0 +1,196 @@
+// Stage 8: an event loop.
+//
+// Until now every connection that waited held a thread: five workers could
+// wait for five clients, and a thousand clients needed a thousand threads.
+// Now one thread serves them all. An epoll loop (event_loop.hpp) waits for
+// every socket at once and does, for each, only what can be done without
+// waiting (connection.cpp). The pool of stage 6 stays, for the handlers
+// that block: password hashing and GET /delay.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <sys/resource.h>
+
+#include "auth.hpp"
+#include "connection.hpp"
+#include "describe_request.hpp"
+#include "flags.hpp"
+#include "https_redirect.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "router.hpp"
+#include "routes.hpp"
+#include "server.hpp"
+#include "stop_signal.hpp"
+#include "thread_pool.hpp"
+#include "tls.hpp"
+
+namespace {
+
+// ANCHOR: blocks
+// The handlers that would stall the loop: PBKDF2 costs a third of a second
+// of CPU per login or registration (stage 5), and /delay sleeps. Their
+// requests go to the pool. The handlers themselves do not change, nor the
+// router: where a handler runs is the server's decision, made here beside
+// the routes (as nginx's thread pools are given per location).
+bool blocks(const HttpRequest& request) {
+    return (request.method == "POST" && (request.path == "/login" || request.path == "/register")) ||
+           request.path.starts_with("/delay/");
+}
+// ANCHOR_END: blocks
+
+// ANCHOR: descriptor_limit
+// Every connection holds a descriptor, and the soft limit on descriptors
+// is often 1024. Raise it to the hard limit, as far as the connections
+// need (getrlimit(2)); if even that is too low, serve fewer connections.
+std::size_t fit_descriptor_limit(std::size_t max_connections) {
+    constexpr rlim_t kSpare = 64;  // listeners, epoll, the pool's eventfd, log files
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return max_connections;
+    const rlim_t wanted = static_cast<rlim_t>(max_connections) + kSpare;
+    if (limit.rlim_cur < wanted) {
+        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+        ::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur >= wanted) return max_connections;
+    const std::size_t fits = limit.rlim_cur > 2 * kSpare ? limit.rlim_cur - kSpare : limit.rlim_cur / 2;
+    log_line("--max-connections " + std::to_string(max_connections) + " needs more descriptors than the limit of " +
+             std::to_string(limit.rlim_cur) + ": serving " + std::to_string(fits));
+    return fits;
+}
+// ANCHOR_END: descriptor_limit
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string host = "127.0.0.1";
+    long port = 4443;
+    long request_timeout = 10;
+    std::string users_file;
+    long session_ttl = 30 * 60;
+    std::string hash_for;
+    long threads = 5;
+    long queue_capacity = 64;
+    long idle_timeout = 5;
+    long max_connections = 10'000;
+    bool plain = false;
+    std::string cert_file = "build/certs/cert.pem";
+    std::string key_file = "build/certs/key.pem";
+    long redirect_port = -1;
+    Flags flags("server", "Stage 8: one event loop serves every connection; a pool runs what blocks.");
+    flags.add("--host", "ADDR", "address to listen on", host);
+    flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
+    flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",
+              request_timeout, 1, 3600);
+    flags.add("--users", "FILE", "more users, one 'name:role:hash' per line", users_file);
+    flags.add("--session-ttl", "SECONDS", "a session ends after this long unused", session_ttl, 1,
+              30L * 24 * 3600);
+    flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
+              hash_for);
+    flags.add("--threads", "N", "worker threads for blocking handlers", threads, 1, 256);
+    flags.add("--queue", "N", "blocking requests that may wait for a worker; more get 503",
+              queue_capacity, 1, 100000);
+    flags.add("--idle-timeout", "SECONDS", "a quiet keep-alive connection is closed after this",
+              idle_timeout, 1, 3600);
+    flags.add("--cert", "FILE", "the certificate (chain) in PEM", cert_file);
+    flags.add("--key", "FILE", "its private key in PEM", key_file);
+    flags.add("--redirect-port", "PORT", "also answer plain HTTP here with 308 to https",
+              redirect_port, 0, 65535);
+    flags.add("--max-connections", "N", "open connections at most; more wait to be accepted",
+              max_connections, 1, 1'000'000);
+    flags.add("--plain", "serve plain HTTP, without TLS (behind a TLS proxy, or to benchmark)", plain);
+    flags.parse(argc, argv);
+
+    // ANCHOR: hash_password
+    if (!hash_for.empty()) {
+        std::string password;
+        std::getline(std::cin, password);
+        if (!valid_username(hash_for) || !valid_password(password)) {
+            std::fprintf(stderr, "server: a name is %s; a password is 8 to 128 bytes\n",
+                         std::string(kUsernameRule).c_str());
+            return 2;
+        }
+        std::printf("%s\n", users_file_line(hash_for, kRoleUser, password).c_str());
+        return 0;
+    }
+    // ANCHOR_END: hash_password
+    ConnectionOptions options;
+
+    // ANCHOR: tls_context
+    // One TLS context for the whole server, made before listening: a
+    // missing file or a key that does not match is a one-line error now,
+    // not a failed handshake for every client later.
+    TlsContext tls;
+    try {
+        if (!plain) tls = make_tls_context(cert_file, key_file);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 2;
+    }
+    options.tls_context = tls.get();
+    // ANCHOR_END: tls_context
+
+    // ANCHOR: routes
+    AuthState auth{UserStore(), SessionStore(std::chrono::seconds(session_ttl)), RateLimiter(),
+                   RateLimiter()};
+    if (!users_file.empty()) {
+        try {
+            auth.users.load_file(users_file);
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "server: --users: %s\n", error.what());
+            return 2;
+        }
+    }
+    Router router;
+    add_auth_routes(router, auth);
+    // The direct way, as in cpp-httplib's server.Get(...): one call per route.
+    router.any("/echo", describe_request);
+    // The collected way, like Python's @add_route decorator: every
+    // add_route(...) declared in routes.cpp registers itself.
+    register_routes(router);
+    options.handler = [&router](HttpRequest& request) { return router.handle(request); };
+    options.blocks = blocks;
+    // ANCHOR_END: routes
+
+    try {
+        StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
+        const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
+        const std::uint16_t https_port = bound_port(listener.get());
+        std::printf("listening on %s://%s:%u\n", plain ? "http" : "https", host.c_str(), https_port);
+        std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
+
+        // ANCHOR: server
+        ThreadPool workers(static_cast<std::size_t>(threads), static_cast<std::size_t>(queue_capacity));
+        workers.start();
+        ServerLimits limits;
+        limits.request_timeout = std::chrono::seconds(request_timeout);
+        limits.idle_timeout = std::chrono::seconds(idle_timeout);
+        limits.max_connections = fit_descriptor_limit(static_cast<std::size_t>(max_connections));
+        Server server(workers, stop, limits);
+        server.listen(listener.get(), options);
+        // ANCHOR_END: server
+
+        // ANCHOR: redirect
+        // --redirect-port: a plain-HTTP listener on the same loop, whose
+        // only answer is 308 to the same URL over HTTPS.
+        ConnectionOptions redirect;
+        redirect.handler = [&](HttpRequest& request) { return redirect_to_https(request, host, https_port); };
+        Fd redirect_listener;
+        if (redirect_port >= 0) {
+            redirect_listener = listen_tcp(host, static_cast<std::uint16_t>(redirect_port));
+            log_line("redirecting http://" + host + ":" + std::to_string(bound_port(redirect_listener.get())) +
+                     " to https://" + host + ":" + std::to_string(https_port));
+            server.listen(redirect_listener.get(), redirect);
+        }
+        // ANCHOR_END: redirect
+
+        server.run();  // until SIGINT/SIGTERM, and the requests in flight are answered
+        log_line("stopped");
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "server: %s\n", error.what());
+        return 1;
+    }
+}
