@@ -1,33 +1,25 @@
 #include "connection.hpp"
 
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <memory>
+#include <optional>
 
 #include "log.hpp"
-#include "server.hpp"
+#include "request_parser.hpp"
 #include "socket_io.hpp"
 #include "tls.hpp"
 
 namespace {
 
 // ANCHOR: back_pressure
-// Back-pressure: once this much output waits for a client, we stop reading
-// its requests until it has taken some. Pipelined requests are still
-// answered in order, and a client that sends requests but never reads the
-// answers costs at most this (plus one response) until the send timeout
-// closes it. Large enough for a burst of pipelined responses.
+// Back-pressure: while this much waits for a client to take it, we read
+// none of its requests. A client that sends requests but never reads the
+// answers then costs this much (and one response) until its send timeout.
 constexpr std::size_t kMaxUnsentBytes = 256 * 1024;
 // ANCHOR_END: back_pressure
-// A buffer that grew for one big message is given back once empty, so
-// that ten thousand quiet connections do not each keep their largest.
-constexpr std::size_t kKeptBufferBytes = 16 * 1024;
-// Lingering (see linger) reads and discards at most this much.
-constexpr std::size_t kMaxDiscardedBytes = 1024 * 1024;
 
 // ANCHOR: keep_alive
 // Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
@@ -47,6 +39,43 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 }
 // ANCHOR_END: keep_alive
 
+// ANCHOR: close_gracefully
+// Closing a connection the careful way (RFC 9112 section 9.6). If we
+// close() while the client's bytes are still unread in our receive buffer,
+// the kernel answers with a TCP reset, and a reset can destroy the response
+// we just sent before the client has read it. So: first stop sending
+// (shutdown SHUT_WR sends FIN after our response), then read and discard
+// what the client still sends until it closes too, for at most a second
+// (serve_connection discards, the loop keeps the time).
+void close_gracefully(ClientConnection& connection) {
+    // Over TLS, say goodbye in TLS first (close_notify), then in TCP.
+    if (connection.tls) tls_close(connection.tls.get());
+    ::shutdown(connection.socket.get(), SHUT_WR);
+    connection.lingering = true;
+}
+// ANCHOR_END: close_gracefully
+
+// ANCHOR: close_after_last_response
+// After the client's own "Connection: close" there is usually nothing to
+// wait for: it has promised to send no more requests (RFC 9112 section 9.6).
+// If none of its bytes is unread, close() is safe at once and frees the
+// connection a round trip sooner (nginx does the same). recv() with
+// MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
+// client has closed too; a byte, something unread: the careful way then.
+void close_after_last_response(ClientConnection& connection) {
+    char byte = 0;
+    const bool unread =
+        !connection.unparsed.empty() ||
+        (connection.tls && SSL_has_pending(connection.tls.get()) == 1) ||
+        ::recv(connection.socket.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    if (unread) {
+        close_gracefully(connection);
+    } else if (connection.tls) {
+        tls_close(connection.tls.get());  // close_notify; the socket's Fd closes the rest
+    }
+}
+// ANCHOR_END: close_after_last_response
+
 using Clock = std::chrono::steady_clock;
 
 void log_request(const std::string& peer, const HttpRequest& request, int status,
@@ -65,27 +94,87 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
 // ANCHOR: http_date
 // The Date header in IMF-fixdate, the one format HTTP senders use (RFC 9110
 // section 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT". Always GMT and always
-// English names, so we do not use the locale-dependent strftime. It changes
-// once a second, so each thread formats it once a second, not per response.
-const std::string& http_date() {
+// English names, so we do not use the locale-dependent strftime. It
+// changes once a second: each thread formats it once a second.
+std::string http_date() {
     static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    thread_local std::time_t formatted_at = -1;
-    thread_local std::string text;
+    thread_local std::time_t formatted = -1;
+    thread_local char text[32];
     const std::time_t now = std::time(nullptr);
-    if (now == formatted_at) return text;
+    if (now == formatted) return text;
+    formatted = now;
     std::tm utc{};
     gmtime_r(&now, &utc);
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
+    std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
                   utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
                   utc.tm_sec);
-    formatted_at = now;
-    text = buffer;
     return text;
 }
 // ANCHOR_END: http_date
+
+// ANCHOR: send_bytes
+// Bytes for the client go through TLS when the connection has a session,
+// straight to the socket otherwise. Nothing above this line knows which.
+// Bytes to the client: a count, 0 when it is gone, or nothing yet.
+std::optional<std::size_t> send_bytes(ClientConnection& client, std::string_view bytes) {
+    return client.tls ? tls_write_some(client.tls.get(), bytes) : write_some(client.socket.get(), bytes);
+}
+
+// Bytes from the client: a count, 0 when it is gone, or nothing yet.
+std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer, std::size_t capacity) {
+    if (client.tls) return tls_read_some(client.tls.get(), buffer, capacity);
+    return read_some(client.socket.get(), buffer, capacity);
+}
+// ANCHOR_END: send_bytes
+
+// ANCHOR: send_response
+// The one way a response leaves, error or not: Date, Server and Connection
+// are added here, the bytes join the write queue, and the log gets a line.
+void send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
+                   bool keep_alive, Clock::time_point start) {
+    response.headers.add("Date", http_date());
+    response.headers.add("Server", "course-server");
+    if (client.tls) {
+        // HSTS (RFC 6797): "for a year, reach this host over HTTPS only",
+        // so a browser never again tries plain http:// where an attacker
+        // could answer. Sent only over TLS, as section 7.2 requires.
+        response.headers.add("Strict-Transport-Security", "max-age=31536000");
+    }
+    if (!keep_alive) {
+        response.headers.add("Connection", "close");
+    } else if (request.version == "HTTP/1.0") {
+        response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
+    }
+    // One write for the whole response: status line, headers and body leave
+    // together (pipelined responses too). Two small writes on a keep-alive
+    // connection meet Nagle's algorithm on our side and delayed ACKs on the
+    // client's, and every response then waits about 40 ms.
+    std::string bytes = response.serialize(/*include_body=*/request.method != "HEAD");
+    log_request(client.peer, request, response.status, bytes.size(), start);
+    if (client.unsent.empty()) client.unsent = std::move(bytes);  // the usual case: no copy
+    else client.unsent += bytes;
+}
+// ANCHOR_END: send_response
+
+// ANCHOR: flush
+// Sends what the socket takes of the write queue. False: the client is gone.
+bool flush(ClientConnection& client) {
+    while (!client.unsent.empty()) {
+        const std::optional<std::size_t> n = send_bytes(client, client.unsent);
+        if (!n) return true;  // the socket's buffer is full: the loop waits until it is writable
+        if (*n == 0) return false;
+        client.unsent.erase(0, *n);
+    }
+    // A queue that grew for one big response is given back, so that ten
+    // thousand quiet connections do not each keep their largest.
+    if (client.unsent.capacity() > kMaxUnsentBytes) std::string().swap(client.unsent);
+    return true;
+}
+// ANCHOR_END: flush
+
+}  // namespace
 
 // ANCHOR: call_handler
 // A handler that throws costs one request, not the server: the client gets
@@ -103,346 +192,154 @@ HttpResponse call_handler(const Handler& handler, HttpRequest& request, const st
 }
 // ANCHOR_END: call_handler
 
-// Bytes for the client go through TLS when the connection has a session,
-// straight to the socket otherwise. Nothing above these knows which.
-IoResult send_bytes(SSL* tls, int fd, std::string_view bytes) {
-    return tls != nullptr ? tls_write_some(tls, bytes) : write_some(fd, bytes);
-}
+// ANCHOR: serve_connection
+ServeResult serve_connection(ClientConnection& client, const Handler& handler, const StopSignal& stop,
+                             const ConnectionOptions& options) {
+    RequestParser& parser = client.parser;
+    char buffer[16 * 1024];
+    bool partial_record = false;  // TLS: OpenSSL holds part of a record and needs the rest
+    bool has_read = false;        // one read per call: level-triggered epoll says if more waits
 
-IoResult receive_bytes(SSL* tls, int fd, std::span<char> buffer) {
-    return tls != nullptr ? tls_read_some(tls, buffer.data(), buffer.size())
-                          : read_some(fd, buffer.data(), buffer.size());
-}
-
-}  // namespace
-
-Connection::Connection(Server& server, const ConnectionOptions& options, Fd socket, std::string peer)
-    : server_(server),
-      options_(options),
-      socket_(std::move(socket)),
-      peer_(std::move(peer)),
-      timer_([this] { on_timeout(); }) {}
-
-// ANCHOR: start
-void Connection::start() {
-    if (options_.tls_context != nullptr) {
-        tls_ = tls_start(options_.tls_context, socket_.get());
-        if (!tls_) return close();
-        state_ = State::Handshake;
-    }
-    events_ = EPOLLIN | EPOLLRDHUP;
-    server_.loop().watch(socket_.get(), events_, *this);
-    // The request (or ClientHello) is usually here already: TCP_DEFER_ACCEPT
-    // woke accept() only once bytes had arrived. Read it now, not a turn later.
-    advance();
-}
-// ANCHOR_END: start
-
-// ANCHOR: on_ready
-void Connection::on_ready(std::uint32_t events) {
-    if (state_ == State::Closed) return;  // closed earlier in this turn
-    // A reset, or both directions shut: nothing we send can arrive.
-    if ((events & (EPOLLERR | EPOLLHUP)) != 0) return close();
-    advance();
-}
-
-// Takes the connection as far as it can go now, without waiting: the
-// handshake, then requests in and responses out, until the socket or the
-// pool has to be waited for. Then tells epoll what that is.
-void Connection::advance() {
-    tls_wants_write_ = false;
-    if (state_ == State::Handshake) handshake();
-    if (state_ == State::Lingering) {
-        linger();
-    } else if (state_ == State::Open || state_ == State::Draining) {
-        handle_requests();
-        flush();
-        // One read per event is enough: epoll is level-triggered and says
-        // again if more is waiting. But bytes that OpenSSL has already
-        // taken from the socket (read-ahead) are invisible to epoll: read
-        // on while it holds a whole record (SSL_has_pending).
-        for (bool first = true; reading() && (first || (tls_ && SSL_has_pending(tls_.get()) == 1)); first = false) {
-            if (!receive_input()) break;
-            handle_requests();
-            flush();
+    // ANCHOR: handshake
+    // A new TLS connection starts with the handshake. It goes step by step
+    // as bytes arrive, so a client that stalls its handshake costs an idle
+    // entry in epoll, not a thread.
+    if (options.tls_context != nullptr && !client.tls_ready && client.closing == Closing::No) {
+        if (!client.tls) {
+            client.tls = tls_start(options.tls_context, client.socket.get());
+            if (!client.tls) return ServeResult::Closed;
         }
-        const bool quiet = !on_pool_ && sent_ == unsent_.size();
-        if (quiet && state_ == State::Draining) {
-            close_after_output();
-        } else if (quiet && state_ == State::Open && (client_done_ || server_.stopping())) {
-            close();  // the client has said all it will, or we are stopping: nothing is in flight
+        const HandshakeStep step = tls_handshake_step(client.tls.get());
+        if (!step.done && step.error.empty()) {
+            if (!client.timed_out && !stop.requested()) return step.want_write ? ServeResult::WaitWrite : ServeResult::WaitRead;
+            log_line(client.peer + " TLS handshake failed: " +
+                     (stop.requested() ? "the server is stopping" : "it took too long"));
+            return ServeResult::Closed;
         }
+        if (!step.error.empty()) {
+            log_line(client.peer + " TLS handshake failed: " + step.error);
+            if (!step.plain_http) return ServeResult::Closed;
+            // Plain HTTP sent to the HTTPS port: say so in plain HTTP.
+            // Without a session, send_bytes writes to the socket.
+            client.tls.reset();
+            HttpResponse response = HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs");
+            send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+            client.closing = Closing::Gracefully;
+        }
+        client.tls_ready = step.done;
     }
-    update();
-}
-// ANCHOR_END: on_ready
+    // ANCHOR_END: handshake
 
-// ANCHOR: handshake
-void Connection::handshake() {
-    const HandshakeStep step = tls_handshake_step(tls_.get());
-    tls_wants_write_ = step.want_write;
-    if (step.done) {
-        state_ = State::Open;
-        timer_.cancel();  // the handshake's deadline is not the first request's
-        return;
+    // ANCHOR: back_from_the_pool
+    // A request whose handler blocked is back from the pool, answered.
+    if (client.blocking) {
+        const bool client_said_close = !client_wants_keep_alive(client.blocking->request);
+        const bool keep_alive = !client_said_close && !stop.requested();
+        send_response(client, client.blocking->request, client.blocking->response, keep_alive, client.blocking->start);
+        if (!keep_alive) client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
+        client.blocking.reset();
     }
-    if (step.error.empty()) return;  // more bytes needed: epoll will say when
-    log_line(peer_ + " TLS handshake failed: " + step.error);
-    if (!step.plain_http) return close();
-    // Plain HTTP sent to the HTTPS port: say so in plain HTTP.
-    tls_.reset();
-    state_ = State::Open;
-    must_linger_ = true;
-    HttpResponse response = HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs");
-    queue_response(HttpRequest{}, response, Clock::now());
-}
-// ANCHOR_END: handshake
+    // ANCHOR_END: back_from_the_pool
 
-// ANCHOR: receive_input
-// Reads once. False when nothing came: not yet, or never again.
-bool Connection::receive_input() {
-    const std::span<char> buffer = server_.read_buffer();
-    const IoResult got = receive_bytes(tls_.get(), socket_.get(), buffer);
-    if (got.status == IoResult::Done) {
-        unparsed_.append(buffer.data(), got.bytes);
-        return true;
-    }
-    tls_wants_write_ = got.status == IoResult::WantWrite;
-    if (got.status == IoResult::Closed) client_done_ = true;  // its last requests still get answers
-    return false;
-}
-// ANCHOR_END: receive_input
+    while (true) {
+        // What the client has not taken yet leaves first. While some is
+        // left, the timeout that applies is the send timeout.
+        if (!flush(client)) return ServeResult::Closed;
+        if (client.timed_out && !client.unsent.empty()) return ServeResult::Closed;  // it does not read
+        if (client.lingering) {
+            // Closing the careful way: discard what still comes, until the
+            // client closes too (at most a megabyte; the loop keeps the time).
+            for (std::size_t discarded = 0; discarded < 1024 * 1024 && !client.timed_out;) {
+                const std::optional<std::size_t> n = read_some(client.socket.get(), buffer, sizeof buffer);
+                if (!n) return ServeResult::WaitRead;
+                if (*n == 0) break;  // the client has closed its side too
+                discarded += *n;
+            }
+            return ServeResult::Closed;
+        }
+        // The last response is queued: once it has left, close.
+        if (client.closing != Closing::No) {
+            if (!client.unsent.empty()) return ServeResult::WaitWrite;
+            if (client.closing == Closing::AfterLastResponse) close_after_last_response(client);
+            else close_gracefully(client);
+            if (!client.lingering) return ServeResult::Closed;
+            continue;
+        }
+        // Back-pressure: read no more requests while the client has not
+        // taken what we owe it. Its bytes wait in the kernel's buffer, and
+        // once that is full, the client's own send() waits (TCP flow control).
+        if (client.unsent.size() > kMaxUnsentBytes) return ServeResult::WaitWrite;
 
-// ANCHOR: handle_requests
-// Answers the complete requests in unparsed_, in order, as long as the
-// answers may be queued: not while one is on the pool (the next answer must
-// wait for it), not past the back-pressure bound.
-void Connection::handle_requests() {
-    while (state_ == State::Open && !on_pool_ && unsent_.size() - sent_ < kMaxUnsentBytes) {
-        // Parse what we have: with pipelining, several requests may be here.
-        unparsed_.erase(0, parser_.feed(unparsed_));
+        // Parse what we have before reading more: with pipelining, the next
+        // request may already be in `unparsed`.
+        client.unparsed.erase(0, parser.feed(client.unparsed));
 
-        if (parser_.failed()) {
+        if (parser.failed()) {
             // After a malformed request we cannot know where the next one
             // starts, so the only safe thing is to answer and close.
-            HttpResponse response = HttpResponse::error(parser_.error_status(), parser_.error());
-            must_linger_ = true;
-            queue_response(HttpRequest{}, response, Clock::now());
-            return;
+            HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
+            send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+            client.closing = Closing::Gracefully;
+            continue;
         }
-        if (!parser_.complete()) {
-            // "Expect: 100-continue": the client holds its body back until we
-            // say go on (RFC 9110 section 10.1.1), so a big upload that we
-            // would refuse anyway (413) is never sent.
-            if (parser_.waiting_for_body_after_continue() && !continue_sent_) {
-                unsent_ += "HTTP/1.1 100 Continue\r\n\r\n";
-                continue_sent_ = true;
+
+        if (parser.complete()) {
+            const auto start = Clock::now();
+            HttpRequest request = parser.take_request();
+            request.client = client.peer;
+            client.continue_sent = false;
+            ++client.requests;
+            if (options.blocks(request)) {
+                client.blocking = BlockingRequest{std::move(request), {}, start};
+                return ServeResult::Blocking;  // the loop runs its handler on the pool
             }
-            return;
+            HttpResponse response = call_handler(handler, request, client.peer);
+            const bool client_said_close = !client_wants_keep_alive(request);
+            const bool keep_alive = !client_said_close && !stop.requested();
+            send_response(client, request, response, keep_alive, start);
+            if (!keep_alive) {
+                // We are stopping: it may be sending more.
+                client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
+            }
+            continue;
         }
-        const auto start = Clock::now();
-        HttpRequest request = parser_.take_request();
-        request.client = peer_;
-        continue_sent_ = false;
-        timer_.cancel();  // the next request gets a deadline of its own
-        if (options_.blocks(request)) return run_on_pool(std::move(request), start);
-        HttpResponse response = call_handler(options_.handler, request, peer_);
-        queue_response(request, response, start);
+
+        // "Expect: 100-continue": the client holds its body back until we
+        // say go on (RFC 9110 section 10.1.1), so a big upload that we would
+        // refuse anyway (413) is never sent.
+        if (parser.waiting_for_body_after_continue() && !client.continue_sent) {
+            client.unsent += "HTTP/1.1 100 Continue\r\n\r\n";
+            client.continue_sent = true;
+            continue;
+        }
+
+        // The parser needs more bytes. OpenSSL may hold bytes that the socket
+        // no longer shows: records it read ahead, or the rest of a record
+        // that carried two requests. epoll cannot see those: read them now,
+        // unless OpenSSL has just said that what it holds is only part of a record.
+        const bool buffered = client.tls && SSL_has_pending(client.tls.get()) == 1 && !partial_record;
+        if (!buffered && (has_read || client.timed_out || stop.requested())) {
+            if (client.timed_out && parser.started()) {
+                HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
+                send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+                client.closing = Closing::Gracefully;
+                continue;
+            }
+            if (!client.timed_out && !stop.requested()) return ServeResult::WaitRead;
+            if (!client.unsent.empty()) return ServeResult::WaitWrite;  // stopping: let the response leave
+            // A connection that sent nothing has no request to answer: we
+            // close it quietly (RFC 9112 section 9.5 lets either side close
+            // an idle connection).
+            if (client.tls) tls_close(client.tls.get());
+            return ServeResult::Closed;
+        }
+        has_read = true;
+        const std::optional<std::size_t> n = receive_bytes(client, buffer, sizeof buffer);
+        partial_record = !n;
+        if (!n) continue;  // nothing yet, or (TLS) only part of a record so far
+        // The client has closed its side: answer what it sent, then close.
+        if (*n == 0) client.closing = Closing::AfterLastResponse;
+        client.unparsed.append(buffer, *n);
     }
 }
-// ANCHOR_END: handle_requests
-
-// ANCHOR: run_on_pool
-// A handler that blocks runs on a worker of the pool. The loop goes on
-// serving other connections; this one waits (reading no further requests,
-// whose answers must come after this one) until the worker posts the
-// response back to the loop. The connection outlives the job: it is
-// destroyed only once on_pool_ is false again.
-void Connection::run_on_pool(HttpRequest request, Clock::time_point start) {
-    struct Job {
-        HttpRequest request;
-        HttpResponse response;
-    };
-    auto job = std::make_shared<Job>(Job{std::move(request), {}});
-    ThreadPool::Job work = [this, job, start] {
-        job->response = call_handler(options_.handler, job->request, peer_);  // on a worker
-        server_.loop().post([this, job, start] {                              // back on the loop
-            on_pool_ = false;
-            if (state_ == State::Closed) return server_.release(*this);  // the client left meanwhile
-            queue_response(job->request, job->response, start);
-            advance();
-        });
-    };
-    on_pool_ = true;
-    if (server_.pool().try_submit(work)) return;
-    on_pool_ = false;
-    HttpResponse busy = HttpResponse::error(503, "every worker is busy; try again in a moment");
-    // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
-    busy.headers.add("Retry-After", "1");
-    queue_response(job->request, busy, start);
-}
-// ANCHOR_END: run_on_pool
-
-// ANCHOR: queue_response
-// The one way a response leaves, error or not: Date, Server and Connection
-// are added here, the bytes join the write queue, and the log gets a line.
-// flush() sends them: several pipelined responses leave in one write.
-void Connection::queue_response(const HttpRequest& request, HttpResponse& response,
-                                Clock::time_point start) {
-    const bool keep_alive = client_wants_keep_alive(request) && !must_linger_ && !server_.stopping();
-    response.headers.add("Date", http_date());
-    response.headers.add("Server", "course-server");
-    if (tls_) {
-        // HSTS (RFC 6797): "for a year, reach this host over HTTPS only",
-        // so a browser never again tries plain http:// where an attacker
-        // could answer. Sent only over TLS, as section 7.2 requires.
-        response.headers.add("Strict-Transport-Security", "max-age=31536000");
-    }
-    if (!keep_alive) {
-        response.headers.add("Connection", "close");
-        state_ = State::Draining;
-        // Unless the client itself said close, it may still be sending.
-        must_linger_ = must_linger_ || client_wants_keep_alive(request);
-    } else if (request.version == "HTTP/1.0") {
-        response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
-    }
-    std::string bytes = response.serialize(/*include_body=*/request.method != "HEAD");
-    log_request(peer_, request, response.status, bytes.size(), start);
-    if (unsent_.empty()) unsent_ = std::move(bytes);  // the usual case: no copy
-    else unsent_ += bytes;
-}
-// ANCHOR_END: queue_response
-
-// ANCHOR: flush
-// Sends what the socket takes now. The rest waits in unsent_ for EPOLLOUT.
-void Connection::flush() {
-    bool progress = false;
-    while (sent_ < unsent_.size()) {
-        const IoResult put = send_bytes(tls_.get(), socket_.get(), std::string_view(unsent_).substr(sent_));
-        if (put.status == IoResult::Closed) return close();  // the client is gone
-        if (put.status != IoResult::Done) break;             // full: wait until it is writable
-        sent_ += put.bytes;
-        progress = true;
-    }
-    if (sent_ == unsent_.size()) {
-        sent_ = 0;
-        unsent_.clear();
-        if (unsent_.capacity() > kKeptBufferBytes) std::string().swap(unsent_);
-    } else if (progress) {
-        // The client is taking our bytes: its send timeout starts again.
-        server_.send_timers().arm(timer_, server_.loop().now());
-    }
-}
-// ANCHOR_END: flush
-
-// ANCHOR: reading
-// Whether to read more requests now. Not while a request is on the pool,
-// nor while the client has not taken what we owe it: that is
-// back-pressure. Unread bytes then wait in the kernel's buffer, whose
-// fullness makes the client's own send() wait (TCP flow control).
-bool Connection::reading() const {
-    return state_ == State::Open && !client_done_ && !on_pool_ && unsent_.size() - sent_ < kMaxUnsentBytes;
-}
-// ANCHOR_END: reading
-
-// ANCHOR: close_after_output
-// The last response has left. After the client's own "Connection: close"
-// there is usually nothing to wait for: it has promised to send no more
-// requests (RFC 9112 section 9.6). If none of its bytes is unread, close()
-// is safe at once. recv() with MSG_PEEK | MSG_DONTWAIT looks without
-// taking or waiting (recv(2)): 0, the client has closed too; a byte,
-// something unread: then the careful way.
-void Connection::close_after_output() {
-    char byte = 0;
-    const bool unread = !unparsed_.empty() || (tls_ && SSL_has_pending(tls_.get()) == 1) ||
-                        ::recv(socket_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-    if (!must_linger_ && !unread) return close();
-    // Closing the careful way (RFC 9112 section 9.6). If we close() while
-    // the client's bytes are still unread in our receive buffer, the kernel
-    // answers with a TCP reset, and a reset can destroy the response we
-    // just sent before the client has read it. So: first stop sending
-    // (over TLS with close_notify, then shutdown SHUT_WR sends FIN after our
-    // response), then read and discard what the client still sends until it
-    // closes too, for a second at most.
-    if (tls_) tls_close(tls_.get());
-    ::shutdown(socket_.get(), SHUT_WR);
-    state_ = State::Lingering;
-    server_.linger_timers().arm(timer_, server_.loop().now());
-    linger();
-}
-
-void Connection::linger() {
-    while (discarded_ < kMaxDiscardedBytes) {
-        const std::span<char> buffer = server_.read_buffer();
-        const IoResult got = read_some(socket_.get(), buffer.data(), buffer.size());
-        if (got.status == IoResult::WantRead) return;  // epoll will say when more comes
-        if (got.status != IoResult::Done) break;       // the client has closed too
-        discarded_ += got.bytes;
-    }
-    close();
-}
-// ANCHOR_END: close_after_output
-
-// ANCHOR: close
-// The socket itself is closed when the server destroys the connection, at
-// the end of the turn (after the turn's log lines are written), or once the
-// pool is done with it.
-void Connection::close() {
-    if (state_ == State::Closed) return;
-    // Over TLS, say goodbye in TLS (close_notify), unless done already.
-    if (tls_ && state_ != State::Lingering && SSL_is_init_finished(tls_.get())) tls_close(tls_.get());
-    timer_.cancel();
-    state_ = State::Closed;
-    server_.closed(*this);
-    if (!on_pool_) return server_.release(*this);
-    server_.loop().forget(socket_.get());  // no more events until the job is back
-}
-// ANCHOR_END: close
-
-// ANCHOR: on_timeout
-void Connection::on_timeout() {
-    if (state_ == State::Handshake) log_line(peer_ + " TLS handshake failed: it took too long");
-    if (state_ == State::Open && sent_ == unsent_.size() && parser_.started()) {
-        HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
-        must_linger_ = true;
-        queue_response(HttpRequest{}, response, Clock::now());
-        return advance();
-    }
-    // A quiet connection has no request to answer: we close it quietly
-    // (RFC 9112 section 9.5 lets either side close an idle connection). A
-    // client that does not take its responses, or does not finish a
-    // handshake, or a lingering close that took too long: the same.
-    close();
-}
-
-void Connection::stop() {
-    if (state_ == State::Handshake) log_line(peer_ + " TLS handshake failed: the server is stopping");
-    if (state_ == State::Handshake || (state_ == State::Open && !on_pool_ && sent_ == unsent_.size())) {
-        close();  // nothing in flight: a request that has begun is not answered (stage 6)
-    }
-}
-// ANCHOR_END: on_timeout
-
-// ANCHOR: update
-// Tells epoll what to wait for, and picks the one timeout that applies,
-// from where the connection stands. epoll_ctl runs only when that changes:
-// on a keep-alive connection whose responses fit the socket, never.
-void Connection::update() {
-    if (state_ == State::Closed) return;
-    const bool in = reading() || state_ == State::Lingering || (state_ == State::Handshake && !tls_wants_write_);
-    const bool out = sent_ < unsent_.size() || tls_wants_write_;
-    std::uint32_t events = 0;
-    if (in) events |= EPOLLIN | EPOLLRDHUP;
-    if (out) events |= EPOLLOUT;
-    if (events != events_) server_.loop().change(socket_.get(), events, *this);
-    events_ = events;
-
-    TimerList* timeout = nullptr;  // none while the pool has our request: that is our time, not the client's
-    if (state_ == State::Lingering) timeout = &server_.linger_timers();
-    else if (sent_ < unsent_.size()) timeout = &server_.send_timers();
-    else if (state_ == State::Handshake || (state_ == State::Open && parser_.started())) timeout = &server_.request_timers();
-    else if (state_ == State::Open && !on_pool_) timeout = &server_.idle_timers();
-    if (timeout == nullptr) timer_.cancel();
-    else if (timer_.list() != timeout) timeout->arm(timer_, server_.loop().now());
-}
-// ANCHOR_END: update
+// ANCHOR_END: serve_connection

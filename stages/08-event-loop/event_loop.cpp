@@ -9,27 +9,15 @@
 
 #include "errors.hpp"
 
-namespace {
-
-// How many ready descriptors one epoll_wait() may report. More wait for the
-// next turn (level-triggered: epoll reports them again), so a turn stays short.
-constexpr int kMaxEventsPerTurn = 256;
-
-}  // namespace
-
 EventLoop::EventLoop()
-    : epoll_(::epoll_create1(EPOLL_CLOEXEC)),
-      wakeup_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-      now_(std::chrono::steady_clock::now()) {
-    if (!epoll_.valid()) throw_errno("epoll_create1");
-    if (!wakeup_.valid()) throw_errno("eventfd");
+    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wakeup_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (!epoll_.valid() || !wakeup_.valid()) throw_errno("epoll_create1, eventfd");
     watch(wakeup_.get(), EPOLLIN, *this);
 }
 
 // ANCHOR: watch
 void EventLoop::watch(int fd, std::uint32_t events, Watcher& watcher) {
-    // The kernel hands data.ptr back with every event: it says which
-    // watcher to call, without a lookup.
+    // Every event carries data.ptr back: which watcher to call, no lookup.
     epoll_event event{events, {.ptr = &watcher}};
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) < 0) throw_errno("epoll_ctl ADD");
 }
@@ -46,18 +34,14 @@ void EventLoop::add_timers(TimerList& list) { timer_lists_.push_back(&list); }
 
 // ANCHOR: post
 void EventLoop::post(std::function<void()> task) {
-    bool was_empty = false;
-    {
-        const std::lock_guard lock(mutex_);
-        was_empty = posted_.empty();
-        posted_.push_back(std::move(task));
-    }
-    // Adding 1 to the eventfd's counter makes it readable and wakes the
-    // loop from epoll_wait (eventfd(2)). Once is enough until it runs them.
-    if (was_empty) {
+    const std::lock_guard lock(mutex_);
+    // Adding 1 to the eventfd's counter makes it readable (eventfd(2)) and
+    // wakes the loop. Once is enough until the loop has run the tasks.
+    if (posted_.empty()) {
         const std::uint64_t one = 1;
         [[maybe_unused]] const ssize_t n = ::write(wakeup_.get(), &one, sizeof one);
     }
+    posted_.push_back(std::move(task));
 }
 
 void EventLoop::on_ready(std::uint32_t) {
@@ -72,21 +56,23 @@ void EventLoop::on_ready(std::uint32_t) {
 }
 // ANCHOR_END: post
 
-int EventLoop::milliseconds_to_first_timer() const {
-    auto first = std::chrono::steady_clock::time_point::max();
-    for (const TimerList* list : timer_lists_) {
-        if (const Timer* timer = list->first()) first = std::min(first, timer->deadline());
-    }
-    if (first == std::chrono::steady_clock::time_point::max()) return -1;  // no timer: wait for events
-    // Rounded up: waking a little early would find nothing due, and spin.
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(first - std::chrono::steady_clock::now());
-    return static_cast<int>(std::clamp<long long>(left.count(), 0, 60'000));
-}
-
 // ANCHOR: run_once
 void EventLoop::run_once() {
-    epoll_event events[kMaxEventsPerTurn];
-    const int n = ::epoll_wait(epoll_.get(), events, kMaxEventsPerTurn, milliseconds_to_first_timer());
+    // Sleep until the first timer is due (none: until an event), rounded
+    // up: waking early would find nothing due, and spin.
+    int timeout = -1;
+    for (const TimerList* list : timer_lists_) {
+        if (const Timer* timer = list->first()) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(timer->deadline() - std::chrono::steady_clock::now());
+            const int ms = static_cast<int>(std::max<long long>(left.count(), 0));
+            timeout = timeout < 0 ? ms : std::min(timeout, ms);
+        }
+    }
+
+    // Ready descriptors beyond these wait for the next turn: level-triggered,
+    // epoll reports them again.
+    epoll_event events[256];
+    const int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
     if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
     now_ = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) static_cast<Watcher*>(events[i].data.ptr)->on_ready(events[i].events);

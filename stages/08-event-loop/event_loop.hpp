@@ -1,18 +1,15 @@
 // EventLoop: one thread serves many connections.
 //
-// Until stage 7 a connection owned a thread while it waited: for its
-// request, for the client to take its response, for its handshake. A
-// thread that waits is a stack and a kernel task doing nothing, and five of
-// them cannot hold a thousand clients. Here one thread waits for all of
-// them at once. epoll (epoll(7)) watches every socket and answers "which of
-// them can I read or write now, without waiting?"; the loop does exactly
-// that work, at once, for each, and asks again:
+// Until stage 7 a connection that waited held a thread: for its request,
+// for the client to take its response, for its handshake. Here one thread
+// waits for all of them at once. epoll (epoll(7)) watches every socket and
+// answers "which of them can be read or written now, without waiting?";
+// the loop does that work, for each, and asks again:
 //
-//     while (running) {
-//         ready = epoll_wait(every socket, until the next timer);
-//         for each ready socket: read / parse / answer / write what it can;
+//     while (serving) {
+//         ready = epoll_wait(every socket, until the first timer);
+//         for each ready socket: read, parse, answer, write what it can;
 //         expire the timers that are due;
-//         run what the pool's workers handed back;
 //     }
 //
 // Nothing in the loop may block: one slow call stalls every connection.
@@ -40,35 +37,28 @@ protected:
 class EventLoop : private Watcher {
 public:
     EventLoop();
-    EventLoop(const EventLoop&) = delete;
-    EventLoop& operator=(const EventLoop&) = delete;
 
-    // Watches `fd` for `events`: EPOLL_CTL_ADD, MOD and DEL. The watcher
-    // must stay alive while it is watched. close() forgets a descriptor too.
+    // EPOLL_CTL_ADD, MOD, DEL: watch `fd` for `events`, and call `watcher`.
     void watch(int fd, std::uint32_t events, Watcher& watcher);
     void change(int fd, std::uint32_t events, Watcher& watcher);
     void forget(int fd);
 
-    // The loop sleeps no longer than until the first timer of `list`
-    // expires, and expires it then. The list must outlive the loop.
+    // The loop sleeps no longer than until the first timer of `list`, and
+    // then expires it.
     void add_timers(TimerList& list);
 
     // Runs `task` on the loop's thread at its next turn. The one function
     // that other threads (the pool's workers) may call.
     void post(std::function<void()> task);
 
-    // One turn: waits for ready descriptors (until the first timer at
-    // most), handles them, expires the timers that are due, and runs what
-    // was posted.
+    // One turn: wait, handle what is ready, expire the timers that are due.
     void run_once();
 
-    // The time this turn started: one clock read per turn serves every
-    // timer armed during it.
+    // When this turn began: one clock read serves all the turn's timers.
     std::chrono::steady_clock::time_point now() const { return now_; }
 
 private:
-    void on_ready(std::uint32_t events) override;  // the wake-up eventfd
-    int milliseconds_to_first_timer() const;
+    void on_ready(std::uint32_t events) override;  // post() woke us: run the tasks
 
     Fd epoll_;
     Fd wakeup_;  // an eventfd: post() makes it readable, and the loop wakes

@@ -1,15 +1,16 @@
 // Stage 8: an event loop.
 //
-// Until now every connection that waited held a thread: five workers could
-// wait for five clients, and a thousand clients needed a thousand threads.
-// Now one thread serves them all. An epoll loop (event_loop.hpp) waits for
-// every socket at once and does, for each, only what can be done without
-// waiting (connection.cpp). The pool of stage 6 stays, for the handlers
-// that block: password hashing and GET /delay.
+// Until now a connection that waited held a thread: five workers could
+// wait for five clients, and a thousand clients would need a thousand
+// threads. Now one thread serves them all: an epoll loop waits for every
+// socket at once and does, for each, what can be done without waiting.
+// The pool stays, for the handlers that block.
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <string>
+
 #include <sys/resource.h>
 
 #include "auth.hpp"
@@ -29,38 +30,26 @@
 namespace {
 
 // ANCHOR: blocks
-// The handlers that would stall the loop: PBKDF2 costs a third of a second
-// of CPU per login or registration (stage 5), and /delay sleeps. Their
-// requests go to the pool. The handlers themselves do not change, nor the
-// router: where a handler runs is the server's decision, made here beside
-// the routes (as nginx's thread pools are given per location).
+// The handlers that would stall the loop: PBKDF2 costs a good part of a
+// second of CPU per login or sign-up (stage 5), and /delay sleeps. Their
+// requests run on the pool. The handlers and the router do not change:
+// where a handler runs is the server's choice, made here beside the routes
+// (nginx, too, is told per location which work goes to its thread pool).
 bool blocks(const HttpRequest& request) {
     return (request.method == "POST" && (request.path == "/login" || request.path == "/register")) ||
            request.path.starts_with("/delay/");
 }
 // ANCHOR_END: blocks
 
-// ANCHOR: descriptor_limit
-// Every connection holds a descriptor, and the soft limit on descriptors
-// is often 1024. Raise it to the hard limit, as far as the connections
-// need (getrlimit(2)); if even that is too low, serve fewer connections.
-std::size_t fit_descriptor_limit(std::size_t max_connections) {
-    constexpr rlim_t kSpare = 64;  // listeners, epoll, the pool's eventfd, log files
+// Every connection holds a descriptor, and the soft limit is often 1024:
+// raise it to the hard limit, as far as --max-connections needs (a server
+// that still hits it pauses accepting, see server.cpp).
+void raise_descriptor_limit(long max_connections) {
     rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return max_connections;
-    const rlim_t wanted = static_cast<rlim_t>(max_connections) + kSpare;
-    if (limit.rlim_cur < wanted) {
-        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-        ::getrlimit(RLIMIT_NOFILE, &limit);
-    }
-    if (limit.rlim_cur >= wanted) return max_connections;
-    const std::size_t fits = limit.rlim_cur > 2 * kSpare ? limit.rlim_cur - kSpare : limit.rlim_cur / 2;
-    log_line("--max-connections " + std::to_string(max_connections) + " needs more descriptors than the limit of " +
-             std::to_string(limit.rlim_cur) + ": serving " + std::to_string(fits));
-    return fits;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    limit.rlim_cur = std::min(limit.rlim_max, static_cast<rlim_t>(max_connections) + 64);  // + listeners, epoll, logs
+    ::setrlimit(RLIMIT_NOFILE, &limit);
 }
-// ANCHOR_END: descriptor_limit
 
 }  // namespace
 
@@ -89,7 +78,7 @@ int main(int argc, char** argv) {
               30L * 24 * 3600);
     flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
               hash_for);
-    flags.add("--threads", "N", "worker threads for blocking handlers", threads, 1, 256);
+    flags.add("--threads", "N", "worker threads for the handlers that block", threads, 1, 256);
     flags.add("--queue", "N", "blocking requests that may wait for a worker; more get 503",
               queue_capacity, 1, 100000);
     flags.add("--idle-timeout", "SECONDS", "a quiet keep-alive connection is closed after this",
@@ -100,7 +89,7 @@ int main(int argc, char** argv) {
               redirect_port, 0, 65535);
     flags.add("--max-connections", "N", "open connections at most; more wait to be accepted",
               max_connections, 1, 1'000'000);
-    flags.add("--plain", "serve plain HTTP, without TLS (behind a TLS proxy, or to benchmark)", plain);
+    flags.add("--plain", "plain HTTP, no TLS (behind a TLS proxy, or to measure)", plain);
     flags.parse(argc, argv);
 
     // ANCHOR: hash_password
@@ -117,6 +106,9 @@ int main(int argc, char** argv) {
     }
     // ANCHOR_END: hash_password
     ConnectionOptions options;
+    options.request_timeout = std::chrono::seconds(request_timeout);
+    options.idle_timeout = std::chrono::seconds(idle_timeout);
+    options.blocks = blocks;
 
     // ANCHOR: tls_context
     // One TLS context for the whole server, made before listening: a
@@ -150,10 +142,10 @@ int main(int argc, char** argv) {
     // The collected way, like Python's @add_route decorator: every
     // add_route(...) declared in routes.cpp registers itself.
     register_routes(router);
-    options.handler = [&router](HttpRequest& request) { return router.handle(request); };
-    options.blocks = blocks;
+    const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
     // ANCHOR_END: routes
 
+    raise_descriptor_limit(max_connections);
     try {
         StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
         const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));
@@ -164,29 +156,30 @@ int main(int argc, char** argv) {
         // ANCHOR: server
         ThreadPool workers(static_cast<std::size_t>(threads), static_cast<std::size_t>(queue_capacity));
         workers.start();
-        ServerLimits limits;
-        limits.request_timeout = std::chrono::seconds(request_timeout);
-        limits.idle_timeout = std::chrono::seconds(idle_timeout);
-        limits.max_connections = fit_descriptor_limit(static_cast<std::size_t>(max_connections));
-        Server server(workers, stop, limits);
-        server.listen(listener.get(), options);
+        Server server(workers, stop, options, static_cast<std::size_t>(max_connections));
+        server.listen(listener.get(), handler, options);
         // ANCHOR_END: server
 
         // ANCHOR: redirect
         // --redirect-port: a plain-HTTP listener on the same loop, whose
         // only answer is 308 to the same URL over HTTPS.
-        ConnectionOptions redirect;
-        redirect.handler = [&](HttpRequest& request) { return redirect_to_https(request, host, https_port); };
+        ConnectionOptions plain_options = options;
+        plain_options.tls_context = nullptr;
+        const Handler redirect = [&](HttpRequest& request) {
+            return redirect_to_https(request, host, https_port);
+        };
         Fd redirect_listener;
         if (redirect_port >= 0) {
             redirect_listener = listen_tcp(host, static_cast<std::uint16_t>(redirect_port));
             log_line("redirecting http://" + host + ":" + std::to_string(bound_port(redirect_listener.get())) +
                      " to https://" + host + ":" + std::to_string(https_port));
-            server.listen(redirect_listener.get(), redirect);
+            server.listen(redirect_listener.get(), redirect, plain_options);
         }
         // ANCHOR_END: redirect
 
-        server.run();  // until SIGINT/SIGTERM, and the requests in flight are answered
+        // Until SIGINT/SIGTERM, and then until the requests in flight (on the
+        // pool too) are answered.
+        server.run();
         log_line("stopped");
         return 0;
     } catch (const std::exception& error) {

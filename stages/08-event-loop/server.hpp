@@ -1,68 +1,66 @@
-// Server: one event loop, its listening sockets and every connection they
-// accept, the timeouts, and the limits.
+// Server: the event loop with its listening sockets, the connections they
+// accept, their timeouts, the pool for what blocks, and the limits.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <list>
-#include <span>
 #include <vector>
 
 #include "connection.hpp"
 #include "event_loop.hpp"
-#include "fd.hpp"
 #include "stop_signal.hpp"
 #include "thread_pool.hpp"
 #include "timer_list.hpp"
 
-struct ServerLimits {
-    // A request has this long to arrive once it has begun; a client has as
-    // long to take the next bytes of a response.
-    std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
-    // A keep-alive connection may stay quiet between requests this long.
-    std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
-    // Open connections at most: each holds a descriptor and some memory.
-    std::size_t max_connections = 10'000;
-};
-
 class Server : private Watcher {
 public:
-    Server(ThreadPool& pool, const StopSignal& stop, const ServerLimits& limits);
+    // Timeouts from `options`; never more than `max_connections` open.
+    Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions& options,
+           std::size_t max_connections);
 
-    // Accepts connections on `listener` and serves them with `options`.
-    // Both must outlive the server.
-    void listen(int listener, const ConnectionOptions& options);
+    // Serves connections to `listener` with `handler` and `options`, which
+    // must outlive the server.
+    void listen(int listener, const Handler& handler, const ConnectionOptions& options);
 
     // Serves until a stop is requested and every connection is done.
     void run();
 
-    // For the connections.
-    EventLoop& loop() { return loop_; }
-    ThreadPool& pool() { return pool_; }
-    bool stopping() const { return stopping_; }
-    TimerList& request_timers() { return request_timers_; }
-    TimerList& idle_timers() { return idle_timers_; }
-    TimerList& send_timers() { return send_timers_; }
-    TimerList& linger_timers() { return linger_timers_; }
-    // Where connections read into: one buffer for all, since they take
-    // turns, and whatever the parser does not use at once is copied out.
-    std::span<char> read_buffer() { return read_buffer_; }
-    void closed(Connection& connection);   // its socket is closed
-    void release(Connection& connection);  // and nothing refers to it any more
-
 private:
     struct Listener : Watcher {
-        Listener(Server& server, int fd, const ConnectionOptions& options)
-            : server(server), fd(fd), options(options) {}
+        Listener(Server& server, int fd, const Handler& handler, const ConnectionOptions& options)
+            : server(server), fd(fd), handler(handler), options(options) {}
         void on_ready(std::uint32_t) override { server.accept_connections(*this); }
         Server& server;
         int fd;
+        const Handler& handler;
         const ConnectionOptions& options;
     };
 
+    // ANCHOR: connection
+    // A connection as the loop holds it: the conversation, and what the loop
+    // keeps for it. Its address never changes (a std::list node), since
+    // epoll, its timer and a pool job point at it.
+    struct Connection : Watcher {
+        Connection(Server& server, const Listener& listener, Fd socket, std::string peer);
+        void on_ready(std::uint32_t events) override { server.serve(*this, events); }
+        Server& server;
+        const Listener& listener;
+        ClientConnection client;
+        Timer timer;                   // the one timeout that applies now
+        std::size_t timed_request = 0;  // client.requests when the timer was armed
+        std::uint32_t events = 0;       // what epoll watches its socket for
+        bool on_pool = false;           // a job refers to it: not destroyed until it is back
+        bool closed = false;
+        std::list<Connection>::iterator position;
+    };
+    // ANCHOR_END: connection
+
     void on_ready(std::uint32_t events) override;  // the stop signal
     void accept_connections(Listener& listener);
-    bool make_room();
+    void serve(Connection& connection, std::uint32_t events);
+    void wait_for(Connection& connection, ServeResult result, std::size_t unsent_before);
+    void run_on_pool(Connection& connection);
+    void close(Connection& connection);
     void pause_accepting();
     void resume_accepting();
 
@@ -70,17 +68,13 @@ private:
     const StopSignal& stop_;
     const std::size_t max_connections_;
     EventLoop loop_;
-    TimerList request_timers_;
-    TimerList idle_timers_;
-    TimerList send_timers_;
-    TimerList linger_timers_;
-    TimerList accept_retry_;  // after EMFILE: try accepting again later
-    Timer accept_retry_timer_;
+    // One list per kind of timeout (timer_list.hpp).
+    TimerList request_timers_, idle_timers_, send_timers_, linger_timers_, accept_timers_;
+    Timer accept_retry_;  // out of descriptors: try accepting again later
     std::list<Listener> listeners_;
     std::list<Connection> connections_;
-    std::vector<Connection*> released_;  // destroyed at the end of the turn
-    std::size_t open_ = 0;               // connections with an open socket
+    std::vector<Connection*> released_;  // to destroy at the end of the turn
+    std::size_t open_ = 0;               // connections whose socket is open
     bool accepting_ = true;
     bool stopping_ = false;
-    std::vector<char> read_buffer_;
 };

@@ -8,31 +8,28 @@
 #include "errors.hpp"
 
 // ANCHOR: read_some
-IoResult read_some(int fd, char* buffer, std::size_t capacity) {
+std::optional<std::size_t> read_some(int fd, char* buffer, std::size_t capacity) {
     while (true) {
         const ssize_t n = ::read(fd, buffer, capacity);
-        if (n > 0) return {IoResult::Done, static_cast<std::size_t>(n)};
-        if (n == 0) return {IoResult::Closed, 0};                   // the peer closed
-        if (errno == EINTR) continue;                               // interrupted by a signal: retry
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoResult::WantRead, 0};
-        if (errno == ECONNRESET || errno == ETIMEDOUT) return {IoResult::Closed, 0};  // the peer vanished
+        if (n >= 0) return static_cast<std::size_t>(n);  // 0: the peer closed
+        if (errno == EINTR) continue;                    // interrupted by a signal: retry
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;  // nothing yet
+        if (errno == ECONNRESET || errno == ETIMEDOUT) return 0;  // the peer vanished
         throw_errno("read");
     }
 }
 // ANCHOR_END: read_some
 
 // ANCHOR: write_some
-IoResult write_some(int fd, std::string_view bytes) {
+std::optional<std::size_t> write_some(int fd, std::string_view bytes) {
     while (true) {
         // MSG_NOSIGNAL: if the peer is gone, fail with EPIPE instead of
         // raising SIGPIPE, whose default action kills the whole process.
         const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n >= 0) return {IoResult::Done, static_cast<std::size_t>(n)};
+        if (n >= 0) return static_cast<std::size_t>(n);
         if (errno == EINTR) continue;
-        // The socket's send buffer is full: the client has not taken what
-        // we sent so far.
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoResult::WantWrite, 0};
-        if (errno == EPIPE || errno == ECONNRESET) return {IoResult::Closed, 0};
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;  // full
+        if (errno == EPIPE || errno == ECONNRESET) return 0;
         throw_errno("send");
     }
 }

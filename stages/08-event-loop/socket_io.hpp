@@ -5,27 +5,20 @@
 // buffer. Code that assumes otherwise works on localhost and breaks on a
 // real network. read_some and write_some are where that is handled.
 //
-// The sockets of the event loop are non-blocking: where a blocking call
-// would wait, these return at once and say what to wait for.
+// The event loop's sockets are non-blocking: where a blocking call would
+// wait, these return nothing at once, and the loop waits for all at once.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
-// What one non-blocking read or write did.
-struct IoResult {
-    enum Status {
-        Done,       // `bytes` bytes were read or written
-        WantRead,   // nothing now: call again once the socket is readable
-        WantWrite,  // nothing now: call again once the socket is writable
-        Closed,     // the peer has closed or reset the connection: stop
-    };
-    Status status = Closed;
-    std::size_t bytes = 0;
-};
+// Reads what has arrived, up to `capacity` bytes. Returns the byte count, 0
+// when the peer has closed or reset the connection (both mean: stop), or
+// nothing when no byte has arrived yet.
+std::optional<std::size_t> read_some(int fd, char* buffer, std::size_t capacity);
 
-// Reads what has arrived, up to `capacity` bytes.
-IoResult read_some(int fd, char* buffer, std::size_t capacity);
-
-// Writes as many of `bytes` as the socket's buffer takes now.
-IoResult write_some(int fd, std::string_view bytes);
+// Writes what the socket's buffer takes now. Returns the byte count, 0 if
+// the peer is gone, or nothing when the buffer is full (the client has not
+// taken what we sent so far).
+std::optional<std::size_t> write_some(int fd, std::string_view bytes);

@@ -1,19 +1,12 @@
-// TimerList: thousands of timeouts of one length, each armed or moved in O(1).
+// TimerList: timeouts of one length, each armed, moved or expired in O(1).
 //
-// Every connection has a timeout running (request, idle, send), and every
-// request moves one. A general timer structure keeps them sorted by deadline
-// (libuv and Go use a binary heap, nginx a red-black tree: O(log n) each).
-// But all timeouts of one kind have the same length: every idle connection
-// gets --idle-timeout. So the timer armed first expires first, and a list
-// that only ever appends stays sorted by itself:
-//
-//     first to expire                              last armed
-//     [conn 7, 10:00:01] -> [conn 3, 10:00:02] -> [conn 9, 10:00:04]
-//
-// Arming unlinks a timer from wherever it was and appends it; the next to
-// expire is the head. No search, no scan. (Node.js groups its timers into
-// one such list per duration: lib/internal/timers.js.) The event loop keeps
-// one list per kind of timeout and sleeps until the earliest head.
+// Each connection has a timeout running, and each request moves one. All
+// timeouts of one kind have the same length (every idle connection gets
+// --idle-timeout), so the one armed first expires first: a list that only
+// ever appends stays sorted by deadline. Arming unlinks a timer and
+// appends it; the next to expire is the head. (Node.js keeps one such list
+// per duration; timeouts of any length need a heap, as in libuv, or a
+// tree, as in nginx: O(log n).)
 #pragma once
 
 #include <chrono>
@@ -22,17 +15,14 @@
 
 class TimerList;
 
-// One timer, embedded in what it times (a connection). It is on one list
-// at most; destroying it takes it off.
+// One timer, kept in what it times (a connection).
 class Timer {
 public:
     explicit Timer(std::function<void()> on_expiry) : on_expiry_(std::move(on_expiry)) {}
     ~Timer() { cancel(); }
     Timer(const Timer&) = delete;
     Timer& operator=(const Timer&) = delete;
-
     void cancel();
-    bool armed() const { return list_ != nullptr; }
     const TimerList* list() const { return list_; }
     std::chrono::steady_clock::time_point deadline() const { return deadline_; }
 
@@ -40,7 +30,7 @@ private:
     friend class TimerList;
     std::function<void()> on_expiry_;
     std::chrono::steady_clock::time_point deadline_{};
-    TimerList* list_ = nullptr;
+    TimerList* list_ = nullptr;  // the list it is on, if any: one at most
     Timer* prev_ = nullptr;
     Timer* next_ = nullptr;
 };
@@ -54,8 +44,8 @@ public:
     TimerList(const TimerList&) = delete;
     TimerList& operator=(const TimerList&) = delete;
 
-    // (Re)arms `timer` to expire one timeout after `now`, taking it off any
-    // list it was on. `now` must not go back in time: that keeps the order.
+    // (Re)arms `timer` to expire one timeout after `now`, which must not go
+    // back in time (that keeps the order), taking it off any other list.
     void arm(Timer& timer, std::chrono::steady_clock::time_point now) {
         timer.cancel();
         timer.deadline_ = now + timeout_;
@@ -65,17 +55,14 @@ public:
         tail_ = &timer;
     }
 
-    // The timer that expires first, or null when the list is empty.
-    Timer* first() const { return head_; }
+    Timer* first() const { return head_; }  // the next to expire, or null
 
-    // Takes `timer` off this list and runs what it was armed for. The
-    // callback may arm the timer again, or destroy its owner.
+    // Takes `timer` off and runs its callback, which may arm it again.
     void expire(Timer& timer) {
         unlink(timer);
         timer.on_expiry_();
     }
 
-    // Expires every timer whose deadline is at or before `now`.
     void expire_until(std::chrono::steady_clock::time_point now) {
         while (head_ != nullptr && head_->deadline_ <= now) expire(*head_);
     }

@@ -5,7 +5,6 @@
 #include <openssl/err.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -73,9 +72,9 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     // one system call, not two. The price: bytes can now wait inside
     // OpenSSL, unseen by epoll; the connection asks SSL_has_pending.
     SSL_CTX_set_read_ahead(ctx, 1);
-    // SSL_write may send part of a buffer (one record at a time), like
-    // send(); and after WANT_WRITE the retry may pass the same bytes from
-    // a new address: the write queue is a std::string that can grow.
+    // SSL_write may send part of a buffer, like send(); and a retry after
+    // WANT_WRITE may pass the same bytes from a new address (the write
+    // queue is a std::string that grows).
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     require_readable("--cert", cert_file);
@@ -119,16 +118,12 @@ HandshakeStep tls_handshake_step(SSL* tls) {
     HandshakeStep result;
     ERR_clear_error();
     const int rc = SSL_accept(tls);
-    if (rc == 1) {
-        result.done = true;
-        return result;
-    }
     const int reason = SSL_get_error(tls, rc);
-    if (reason == SSL_ERROR_WANT_READ) return result;  // more bytes needed from the client
-    if (reason == SSL_ERROR_WANT_WRITE) {              // our side's buffer is full (rare)
-        result.want_write = true;
-        return result;
-    }
+    result.done = rc == 1;
+    // Not done yet: more bytes needed from the client, or (rare in a
+    // handshake) room in our side's buffer.
+    result.want_write = reason == SSL_ERROR_WANT_WRITE;
+    if (result.done || reason == SSL_ERROR_WANT_READ || result.want_write) return result;
     // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
     result.plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
     result.error = openssl_error();
@@ -137,30 +132,24 @@ HandshakeStep tls_handshake_step(SSL* tls) {
 // ANCHOR_END: tls_accept
 
 // ANCHOR: tls_read_write
-// What OpenSSL's "not now" means for the event loop: WANT_READ, wait until
-// the socket is readable; WANT_WRITE, writable (a read can need a write:
-// TLS 1.3 answers a KeyUpdate). Anything else ends the connection.
-namespace {
-IoResult tls_result(SSL* tls, int rc) {
-    if (rc > 0) return {IoResult::Done, static_cast<std::size_t>(rc)};
-    switch (SSL_get_error(tls, rc)) {
-        case SSL_ERROR_WANT_READ: return {IoResult::WantRead, 0};
-        case SSL_ERROR_WANT_WRITE: return {IoResult::WantWrite, 0};
-        default: break;
-    }
+std::optional<std::size_t> tls_read_some(SSL* tls, char* buffer, std::size_t capacity) {
     ERR_clear_error();
-    return {IoResult::Closed, 0};  // close_notify, a reset, or a record that failed to decrypt: the end
-}
-}  // namespace
-
-IoResult tls_read_some(SSL* tls, char* buffer, std::size_t capacity) {
+    const int n = SSL_read(tls, buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
+    if (n > 0) return static_cast<std::size_t>(n);
+    const int reason = SSL_get_error(tls, n);
+    if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return std::nullopt;
     ERR_clear_error();
-    return tls_result(tls, SSL_read(tls, buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX))));
+    return 0;  // close_notify, a reset, or a record that failed to decrypt: the end
 }
 
-IoResult tls_write_some(SSL* tls, std::string_view bytes) {
+std::optional<std::size_t> tls_write_some(SSL* tls, std::string_view bytes) {
     ERR_clear_error();
-    return tls_result(tls, SSL_write(tls, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX))));
+    const int n = SSL_write(tls, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
+    if (n > 0) return static_cast<std::size_t>(n);
+    const int reason = SSL_get_error(tls, n);
+    if (reason == SSL_ERROR_WANT_WRITE || reason == SSL_ERROR_WANT_READ) return std::nullopt;
+    ERR_clear_error();
+    return 0;  // the client is gone
 }
 // ANCHOR_END: tls_read_write
 

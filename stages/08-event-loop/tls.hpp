@@ -18,10 +18,10 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include "socket_io.hpp"
 
 // OpenSSL objects are C structs with free functions: unique_ptr with a
 // deleter makes them RAII like everything else here.
@@ -39,29 +39,33 @@ using TlsSession = std::unique_ptr<SSL, SslFree>;
 // std::runtime_error with one line naming the file at fault.
 TlsContext make_tls_context(const std::string& cert_file, const std::string& key_file);
 
-// A TLS session on `fd` (a non-blocking socket), before its handshake;
-// null if OpenSSL fails. Every OpenSSL call on it returns at once, and
-// says what it waits for: the event loop waits for that. It also sends
-// small writes at once (TCP_NODELAY): see tls.cpp for the 40 ms it saves.
+// A TLS session on `fd`, before its handshake; null if OpenSSL fails.
+// The socket is non-blocking: every OpenSSL call returns at once, and the
+// event loop waits for what it needs. (A blocking SSL_accept waits forever
+// for a client that sends half a ClientHello.) It also sends small writes
+// at once (TCP_NODELAY): see tls.cpp for the 40 ms it saves.
 TlsSession tls_start(SSL_CTX* context, int fd);
 
 struct HandshakeStep {
     bool done = false;        // the handshake is complete
-    bool want_write = false;  // not done: go on once the socket is writable (else readable)
+    bool want_write = false;  // not done: go on once the socket is writable
     std::string error;        // set when it failed, for the log
     bool plain_http = false;  // it failed because the client spoke plain HTTP
 };
 
-// Takes the handshake as far as the bytes that have arrived allow.
+// Takes the handshake as far as the bytes that have arrived allow. Neither
+// done nor failed: wait until the socket is readable (or writable, if it
+// says so), then call it again.
 HandshakeStep tls_handshake_step(SSL* tls);
 
-// Decrypts what has arrived, up to `capacity` bytes. WantRead also when
-// only part of a record is here: the rest must come from the socket.
-IoResult tls_read_some(SSL* tls, char* buffer, std::size_t capacity);
+// Decrypted bytes that have arrived: their count, 0 when the client has
+// closed, or nothing yet (only part of a TLS record is here).
+std::optional<std::size_t> tls_read_some(SSL* tls, char* buffer, std::size_t capacity);
 
-// Encrypts and sends as much of `bytes` as the socket takes now. After
-// WantWrite, call it again with the same bytes (more may follow them).
-IoResult tls_write_some(SSL* tls, std::string_view bytes);
+// Encrypts and sends what the socket takes now: a count, 0 if the client is
+// gone, or nothing yet. After nothing, pass the same bytes again (and
+// perhaps more after them).
+std::optional<std::size_t> tls_write_some(SSL* tls, std::string_view bytes);
 
 // Sends close_notify, TLS's "I am done": without it the client could not
 // tell our end from an attacker cutting the connection (RFC 8446 section 6.1).
