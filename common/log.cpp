@@ -47,7 +47,11 @@ void log_line(std::string_view message) {
 LogBatch::LogBatch() { ++t_open_batches; }
 
 LogBatch::~LogBatch() {
-    if (--t_open_batches > 0 || t_batch.empty()) return;
+    if (--t_open_batches == 0) flush();
+}
+
+void LogBatch::flush() {
+    if (t_batch.empty()) return;
     write_stderr(t_batch);
     t_batch.clear();
 }

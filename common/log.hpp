@@ -20,4 +20,9 @@ public:
     ~LogBatch();  // writes what was collected
     LogBatch(const LogBatch&) = delete;
     LogBatch& operator=(const LogBatch&) = delete;
+
+    // Writes what this thread's batch holds now: before a connection shows
+    // its client that it is done, so that the client finds its requests in
+    // the log.
+    static void flush();
 };

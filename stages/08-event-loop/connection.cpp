@@ -48,6 +48,7 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // what the client still sends until it closes too, for at most a second
 // (serve_connection discards, the loop keeps the time).
 void close_gracefully(ClientConnection& connection) {
+    LogBatch::flush();  // before the client can see the end, its requests are in the log
     // Over TLS, say goodbye in TLS first (close_notify), then in TCP.
     if (connection.tls) tls_close(connection.tls.get());
     ::shutdown(connection.socket.get(), SHUT_WR);
@@ -71,6 +72,7 @@ void close_after_last_response(ClientConnection& connection) {
     if (unread) {
         close_gracefully(connection);
     } else if (connection.tls) {
+        LogBatch::flush();
         tls_close(connection.tls.get());  // close_notify; the socket's Fd closes the rest
     }
 }

@@ -17,7 +17,7 @@ EventLoop::EventLoop()
 
 // ANCHOR: watch
 void EventLoop::watch(int fd, std::uint32_t events, Watcher& watcher) {
-    // Every event carries data.ptr back: which watcher to call, no lookup.
+    // Each event brings data.ptr back: the watcher to call, without a lookup.
     epoll_event event{events, {.ptr = &watcher}};
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) < 0) throw_errno("epoll_ctl ADD");
 }
@@ -35,8 +35,8 @@ void EventLoop::add_timers(TimerList& list) { timer_lists_.push_back(&list); }
 // ANCHOR: post
 void EventLoop::post(std::function<void()> task) {
     const std::lock_guard lock(mutex_);
-    // Adding 1 to the eventfd's counter makes it readable (eventfd(2)) and
-    // wakes the loop. Once is enough until the loop has run the tasks.
+    // Adding to the eventfd's counter makes it readable (eventfd(2)), and
+    // the loop wakes. Once is enough until it has run the tasks.
     if (posted_.empty()) {
         const std::uint64_t one = 1;
         [[maybe_unused]] const ssize_t n = ::write(wakeup_.get(), &one, sizeof one);
@@ -69,9 +69,7 @@ void EventLoop::run_once() {
         }
     }
 
-    // Ready descriptors beyond these wait for the next turn: level-triggered,
-    // epoll reports them again.
-    epoll_event events[256];
+    epoll_event events[256];  // more wait for the next turn: epoll reports them again
     const int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
     if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
     now_ = std::chrono::steady_clock::now();

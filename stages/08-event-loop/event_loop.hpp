@@ -1,18 +1,14 @@
-// EventLoop: one thread serves many connections.
-//
-// Until stage 7 a connection that waited held a thread: for its request,
-// for the client to take its response, for its handshake. Here one thread
-// waits for all of them at once. epoll (epoll(7)) watches every socket and
-// answers "which of them can be read or written now, without waiting?";
-// the loop does that work, for each, and asks again:
+// EventLoop: one thread waits for every socket at once.
 //
 //     while (serving) {
-//         ready = epoll_wait(every socket, until the first timer);
+//         ready = epoll_wait(every socket, until the first timer is due);
 //         for each ready socket: read, parse, answer, write what it can;
 //         expire the timers that are due;
 //     }
 //
-// Nothing in the loop may block: one slow call stalls every connection.
+// epoll (epoll(7)) answers "which sockets can be read or written now,
+// without waiting?". Nothing in the loop may block: one slow call would
+// stall every connection.
 #pragma once
 
 #include <chrono>
@@ -38,17 +34,16 @@ class EventLoop : private Watcher {
 public:
     EventLoop();
 
-    // EPOLL_CTL_ADD, MOD, DEL: watch `fd` for `events`, and call `watcher`.
+    // EPOLL_CTL_ADD, MOD and DEL: watch `fd` for `events`, and tell `watcher`.
     void watch(int fd, std::uint32_t events, Watcher& watcher);
     void change(int fd, std::uint32_t events, Watcher& watcher);
     void forget(int fd);
 
-    // The loop sleeps no longer than until the first timer of `list`, and
-    // then expires it.
+    // The loop sleeps no longer than until the first timer of `list`.
     void add_timers(TimerList& list);
 
     // Runs `task` on the loop's thread at its next turn. The one function
-    // that other threads (the pool's workers) may call.
+    // other threads (the pool's workers) may call.
     void post(std::function<void()> task);
 
     // One turn: wait, handle what is ready, expire the timers that are due.

@@ -6,12 +6,12 @@
 // socket at once and does, for each, what can be done without waiting.
 // The pool stays, for the handlers that block.
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <string>
-
-#include <sys/resource.h>
 
 #include "auth.hpp"
 #include "connection.hpp"
@@ -31,23 +31,23 @@ namespace {
 
 // ANCHOR: blocks
 // The handlers that would stall the loop: PBKDF2 costs a good part of a
-// second of CPU per login or sign-up (stage 5), and /delay sleeps. Their
-// requests run on the pool. The handlers and the router do not change:
-// where a handler runs is the server's choice, made here beside the routes
-// (nginx, too, is told per location which work goes to its thread pool).
+// second of CPU per login or sign-up (stage 5), and /delay sleeps. They run
+// on the pool. Handlers and router do not change: where a handler runs is
+// the server's choice, made beside the routes (as nginx's thread pools are
+// given per location).
 bool blocks(const HttpRequest& request) {
     return (request.method == "POST" && (request.path == "/login" || request.path == "/register")) ||
            request.path.starts_with("/delay/");
 }
 // ANCHOR_END: blocks
 
-// Every connection holds a descriptor, and the soft limit is often 1024:
-// raise it to the hard limit, as far as --max-connections needs (a server
-// that still hits it pauses accepting, see server.cpp).
+// A connection holds a descriptor, and the soft limit is often 1024: raise
+// it toward the hard limit, as far as --max-connections needs (plus a few
+// for the listeners, epoll and logs). Past it, accepting pauses (server.cpp).
 void raise_descriptor_limit(long max_connections) {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-    limit.rlim_cur = std::min(limit.rlim_max, static_cast<rlim_t>(max_connections) + 64);  // + listeners, epoll, logs
+    limit.rlim_cur = std::min(limit.rlim_max, static_cast<rlim_t>(max_connections) + 64);
     ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
@@ -78,9 +78,9 @@ int main(int argc, char** argv) {
               30L * 24 * 3600);
     flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
               hash_for);
-    flags.add("--threads", "N", "worker threads for the handlers that block", threads, 1, 256);
-    flags.add("--queue", "N", "blocking requests that may wait for a worker; more get 503",
-              queue_capacity, 1, 100000);
+    flags.add("--threads", "N", "worker threads", threads, 1, 256);
+    flags.add("--queue", "N", "requests that may wait for a worker; more get 503", queue_capacity,
+              1, 100000);
     flags.add("--idle-timeout", "SECONDS", "a quiet keep-alive connection is closed after this",
               idle_timeout, 1, 3600);
     flags.add("--cert", "FILE", "the certificate (chain) in PEM", cert_file);
@@ -177,9 +177,7 @@ int main(int argc, char** argv) {
         }
         // ANCHOR_END: redirect
 
-        // Until SIGINT/SIGTERM, and then until the requests in flight (on the
-        // pool too) are answered.
-        server.run();
+        server.run();  // until SIGINT/SIGTERM and the requests in flight are answered
         log_line("stopped");
         return 0;
     } catch (const std::exception& error) {

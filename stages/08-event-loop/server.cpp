@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <string>
 
 #include "errors.hpp"
 #include "listener.hpp"
@@ -12,11 +11,10 @@
 
 namespace {
 
-// A careful close (close_gracefully) waits this long at most for the
-// client to close its side too.
+// A careful close (close_gracefully) waits this long at most for the client.
 constexpr std::chrono::seconds kLingerTimeout{1};
-// Out of descriptors (EMFILE), accepting pauses this long unless a
-// connection closes sooner: trying again at once would fail again at once.
+// Out of descriptors (EMFILE), accepting pauses this long, or until a
+// connection closes: trying again at once would fail again at once.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 }  // namespace
@@ -27,7 +25,7 @@ Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
       // A client has as long to take the next bytes of a response as to send a request.
       send_timers_(options.request_timeout), linger_timers_(kLingerTimeout), accept_timers_(kAcceptRetry),
-      accept_retry_([this] { resume_accepting(); }) {
+      accept_retry_([this] { accept_new(true); }) {
     for (TimerList* list : {&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_}) {
         loop_.add_timers(*list);
     }
@@ -54,10 +52,9 @@ void Server::run() {
             const LogBatch batch;  // the turn's log lines leave in one write()...
             loop_.run_once();
         }
-        // ...before the connections closed in the turn are destroyed and
-        // their sockets closed: a client that sees its connection close
-        // finds its requests in the log. Only now, too, since an event for
-        // one of them may still have been in the turn's list.
+        // ...before the connections closed in the turn close their sockets:
+        // whoever sees a close finds its requests in the log. Not sooner,
+        // either: an event for one of them may still be in the turn's list.
         for (Connection* connection : released_) connections_.erase(connection->position);
         released_.clear();
     }
@@ -65,44 +62,46 @@ void Server::run() {
 // ANCHOR_END: run
 
 // ANCHOR: accept_connections
-// A listening socket is readable: take every connection that waits, until
-// accept() would wait, each a new non-blocking socket.
+// A listening socket is readable: take every connection waiting in its queue.
 void Server::accept_connections(Listener& listener) {
     while (accepting_) {
-        // At the limit, the connection idle the longest makes room, as in
-        // nginx: between requests it loses nothing that reconnecting does not
-        // give back. Idle timers expire in order of idleness: it is the first.
+        // At the limit, the connection idle the longest makes room (as in
+        // nginx): between requests it loses nothing a reconnect does not give
+        // back. Idle timers expire in order of idleness: it is the first.
         if (open_ >= max_connections_ && idle_timers_.first() != nullptr) idle_timers_.expire(*idle_timers_.first());
-        // None idle: newcomers wait in the kernel's queue until one closes.
-        if (open_ >= max_connections_) return pause_accepting();
+        if (open_ >= max_connections_) return accept_new(false);  // newcomers wait in the kernel's queue
         std::string peer;
         Fd socket = accept_client(listener.fd, peer);
         if (!socket.valid()) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // none left
             if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) continue;
             if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) throw_errno("accept");
-            // Out of descriptors: the client stays queued, the listener stays
-            // readable, and trying again at once would spin. Pause instead.
+            // Out of descriptors: the client stays queued and the listener
+            // readable. Trying again at once would spin: pause instead.
             log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
             accept_timers_.arm(accept_retry_, loop_.now());
-            return pause_accepting();
+            return accept_new(false);
         }
         Connection& connection = connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
         connection.position = std::prev(connections_.end());
         ++open_;
         connection.events = EPOLLIN | EPOLLRDHUP;
         loop_.watch(connection.client.socket.get(), connection.events, connection);
-        // Its first bytes are usually here already (TCP_DEFER_ACCEPT): serve
-        // it now rather than a turn later.
-        serve(connection, 0);
+        serve(connection, 0);  // its first bytes are usually here already (TCP_DEFER_ACCEPT)
     }
+}
+
+void Server::accept_new(bool yes) {
+    if (yes == accepting_ || (yes && stopping_)) return;
+    accepting_ = yes;
+    accept_retry_.cancel();
+    for (Listener& listener : listeners_) loop_.change(listener.fd, yes ? std::uint32_t{EPOLLIN} : 0U, listener);
 }
 // ANCHOR_END: accept_connections
 
 // ANCHOR: serve
 void Server::serve(Connection& connection, std::uint32_t events) {
-    // Closed earlier in this turn, or its request is on the pool: nothing to do.
-    if (connection.closed || connection.on_pool) return;
+    if (connection.closed || connection.on_pool) return;  // closed this turn, or not its turn
     // A reset, or both directions shut: nothing we send can arrive.
     if ((events & (EPOLLERR | EPOLLHUP)) != 0) return close(connection);
     ClientConnection& client = connection.client;
@@ -111,43 +110,39 @@ void Server::serve(Connection& connection, std::uint32_t events) {
     client.timed_out = false;
     if (result == ServeResult::Closed) return close(connection);
     if (result == ServeResult::Blocking) return run_on_pool(connection);
-    wait_for(connection, result, unsent_before);
-}
 
-// Tells epoll what the connection waits for, and arms the one timeout that
-// applies. epoll_ctl runs only when that changes: on a keep-alive
-// connection whose responses fit the socket, never.
-void Server::wait_for(Connection& connection, ServeResult result, std::size_t unsent_before) {
-    const ClientConnection& client = connection.client;
-    std::uint32_t events = result == ServeResult::WaitRead ? EPOLLIN | EPOLLRDHUP : 0;
-    if (result == ServeResult::WaitWrite || !client.unsent.empty()) events |= EPOLLOUT;
-    if (events != connection.events) loop_.change(client.socket.get(), events, connection);
-    connection.events = events;
+    // Tell epoll what it waits for: epoll_ctl only when that changes, so on
+    // a keep-alive connection whose responses fit the socket, never.
+    std::uint32_t wanted = result == ServeResult::WaitRead ? EPOLLIN | EPOLLRDHUP : 0;
+    if (result == ServeResult::WaitWrite || !client.unsent.empty()) wanted |= EPOLLOUT;
+    if (wanted != connection.events) loop_.change(client.socket.get(), wanted, connection);
+    connection.events = wanted;
 
-    TimerList* timeout = &idle_timers_;
-    if (client.lingering) timeout = &linger_timers_;
-    else if (!client.unsent.empty()) timeout = &send_timers_;
-    else if (!client.tls_ready && connection.listener.options.tls_context != nullptr) timeout = &request_timers_;
-    else if (client.parser.started()) timeout = &request_timers_;
-    // Armed anew when the kind changes, for each new request, and while
-    // the client takes our bytes (the send timeout measures a stall).
-    if (connection.timer.list() != timeout || connection.timed_request != client.requests ||
-        (timeout == &send_timers_ && client.unsent.size() != unsent_before)) {
-        timeout->arm(connection.timer, loop_.now());
+    // And arm the one timeout that applies: anew for another kind, for each
+    // new request, and whenever the client takes bytes (a send timeout
+    // measures a stall, not a transfer).
+    const bool handshake = !client.tls_ready && connection.listener.options.tls_context != nullptr;
+    TimerList& timeout = client.lingering                       ? linger_timers_
+                         : !client.unsent.empty()               ? send_timers_
+                         : handshake || client.parser.started() ? request_timers_
+                                                                : idle_timers_;
+    if (connection.timer.list() != &timeout || connection.timed_request != client.requests ||
+        (&timeout == &send_timers_ && client.unsent.size() != unsent_before)) {
+        timeout.arm(connection.timer, loop_.now());
         connection.timed_request = client.requests;
     }
 }
 // ANCHOR_END: serve
 
 // ANCHOR: run_on_pool
-// A handler that blocks runs on a worker of the pool, and the loop goes on
-// with other connections. This one waits (its next requests' answers must
-// come after this one) until the worker posts the response back.
+// A handler that blocks runs on a worker while the loop goes on. This
+// connection waits (the answers to its next requests come after this one)
+// until the worker posts the response back to the loop.
 void Server::run_on_pool(Connection& connection) {
     ThreadPool::Job job = [this, &connection] {
         BlockingRequest& blocking = *connection.client.blocking;
         blocking.response = call_handler(connection.listener.handler, blocking.request, connection.client.peer);
-        loop_.post([this, &connection] {  // back on the loop's thread
+        loop_.post([this, &connection] {  // on the loop's thread
             connection.on_pool = false;
             if (connection.closed) released_.push_back(&connection);  // the client left meanwhile
             else serve(connection, 0);
@@ -161,7 +156,7 @@ void Server::run_on_pool(Connection& connection) {
         busy.headers.add("Retry-After", "1");
         return serve(connection, 0);
     }
-    connection.timer.cancel();  // the wait is ours, not the client's
+    connection.timer.cancel();  // this wait is ours, not the client's
     if (connection.events != 0) loop_.change(connection.client.socket.get(), 0, connection);
     connection.events = 0;
 }
@@ -175,31 +170,17 @@ void Server::close(Connection& connection) {
     if (connection.on_pool) loop_.forget(connection.client.socket.get());
     else released_.push_back(&connection);
     --open_;
-    resume_accepting();  // a descriptor is free again
-}
-
-void Server::pause_accepting() {
-    accepting_ = false;
-    for (Listener& listener : listeners_) loop_.change(listener.fd, 0, listener);
-}
-
-void Server::resume_accepting() {
-    if (accepting_ || stopping_) return;
-    accepting_ = true;
-    accept_retry_.cancel();
-    for (Listener& listener : listeners_) loop_.change(listener.fd, EPOLLIN, listener);
+    accept_new(true);  // a descriptor is free again
 }
 
 // ANCHOR: stop
 // SIGINT/SIGTERM: accept no more, close what has nothing in flight, and let
 // run() go on until the requests in flight (on the pool too) are answered.
 void Server::on_ready(std::uint32_t) {
-    if (stopping_) return;
-    stopping_ = true;
     log_line("stopping: finishing the requests in flight");
+    accept_new(false);
+    stopping_ = true;
     loop_.forget(stop_.fd());  // never drained: level-triggered, it would wake every turn
-    for (Listener& listener : listeners_) loop_.forget(listener.fd);
-    // serve_connection sees the stop: what waits for a request closes.
-    for (Connection& connection : connections_) serve(connection, 0);
+    for (Connection& connection : connections_) serve(connection, 0);  // each sees the stop
 }
 // ANCHOR_END: stop

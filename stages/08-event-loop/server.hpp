@@ -1,5 +1,5 @@
-// Server: the event loop with its listening sockets, the connections they
-// accept, their timeouts, the pool for what blocks, and the limits.
+// Server: the event loop, its listening sockets, the connections they
+// accept with their timeouts, the pool for what blocks, and the limits.
 #pragma once
 
 #include <cstddef>
@@ -10,11 +10,10 @@
 #include "event_loop.hpp"
 #include "stop_signal.hpp"
 #include "thread_pool.hpp"
-#include "timer_list.hpp"
 
 class Server : private Watcher {
 public:
-    // Timeouts from `options`; never more than `max_connections` open.
+    // Timeouts from `options`; at most `max_connections` open at once.
     Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions& options,
            std::size_t max_connections);
 
@@ -38,18 +37,18 @@ private:
 
     // ANCHOR: connection
     // A connection as the loop holds it: the conversation, and what the loop
-    // keeps for it. Its address never changes (a std::list node), since
-    // epoll, its timer and a pool job point at it.
+    // keeps for it. A std::list node, so its address never changes: epoll,
+    // its timer and a pool job point at it.
     struct Connection : Watcher {
         Connection(Server& server, const Listener& listener, Fd socket, std::string peer);
         void on_ready(std::uint32_t events) override { server.serve(*this, events); }
         Server& server;
         const Listener& listener;
         ClientConnection client;
-        Timer timer;                   // the one timeout that applies now
-        std::size_t timed_request = 0;  // client.requests when the timer was armed
+        Timer timer;                    // the one timeout that applies now
+        std::size_t timed_request = 0;  // client.requests when it was armed
         std::uint32_t events = 0;       // what epoll watches its socket for
-        bool on_pool = false;           // a job refers to it: not destroyed until it is back
+        bool on_pool = false;           // a pool job refers to it: keep it until the job is back
         bool closed = false;
         std::list<Connection>::iterator position;
     };
@@ -58,11 +57,9 @@ private:
     void on_ready(std::uint32_t events) override;  // the stop signal
     void accept_connections(Listener& listener);
     void serve(Connection& connection, std::uint32_t events);
-    void wait_for(Connection& connection, ServeResult result, std::size_t unsent_before);
     void run_on_pool(Connection& connection);
     void close(Connection& connection);
-    void pause_accepting();
-    void resume_accepting();
+    void accept_new(bool yes);
 
     ThreadPool& pool_;
     const StopSignal& stop_;
@@ -70,7 +67,7 @@ private:
     EventLoop loop_;
     // One list per kind of timeout (timer_list.hpp).
     TimerList request_timers_, idle_timers_, send_timers_, linger_timers_, accept_timers_;
-    Timer accept_retry_;  // out of descriptors: try accepting again later
+    Timer accept_retry_;  // out of descriptors: accept again a little later
     std::list<Listener> listeners_;
     std::list<Connection> connections_;
     std::vector<Connection*> released_;  // to destroy at the end of the turn

@@ -1,15 +1,17 @@
 // ThreadPool: a fixed number of worker threads fed by a bounded queue.
 //
 //   event loop                      queue (at most N waiting)       workers
-//   POST /login -> try_submit() -->  [job][job][job]  ------------>  hash the password,
-//                  |                                                 post the response
-//                  | full                                            back to the loop
+//   POST /login -> try_submit() -->  [job][job][job]  ------------>  run, post the
+//                  |                                                  result back
+//                  | full
 //                  v
 //            503 Service Unavailable
 //
-// Since stage 8 the event loop serves the connections, and the pool only
-// runs what would block the loop: password hashing, a slow handler. A job
-// is any function; its result goes back to the loop through EventLoop::post.
+// Why a fixed number? A thread per connection costs memory (a stack each)
+// and scheduling time; a thousand clients would mean a thousand threads.
+// With a pool, the load the server accepts is bounded: what does not fit
+// in the queue is refused at once, honestly, with 503, instead of making
+// everybody slow. From stage 8 the pool runs only the handlers that block.
 #pragma once
 
 #include <condition_variable>

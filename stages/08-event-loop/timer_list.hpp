@@ -1,12 +1,11 @@
 // TimerList: timeouts of one length, each armed, moved or expired in O(1).
 //
-// Each connection has a timeout running, and each request moves one. All
-// timeouts of one kind have the same length (every idle connection gets
-// --idle-timeout), so the one armed first expires first: a list that only
-// ever appends stays sorted by deadline. Arming unlinks a timer and
-// appends it; the next to expire is the head. (Node.js keeps one such list
-// per duration; timeouts of any length need a heap, as in libuv, or a
-// tree, as in nginx: O(log n).)
+// All timeouts of one kind have the same length (every idle connection gets
+// --idle-timeout), so the timer armed first expires first: a list that only
+// ever appends stays sorted by deadline. Arming unlinks a timer and appends
+// it; the next to expire is the head. (Node.js keeps one such list per
+// duration. Timeouts of any length need a heap, as in libuv, or a tree, as
+// in nginx: O(log n) each.)
 #pragma once
 
 #include <chrono>
@@ -15,7 +14,7 @@
 
 class TimerList;
 
-// One timer, kept in what it times (a connection).
+// A timer lives in what it times (a connection), on one list at most.
 class Timer {
 public:
     explicit Timer(std::function<void()> on_expiry) : on_expiry_(std::move(on_expiry)) {}
@@ -30,22 +29,18 @@ private:
     friend class TimerList;
     std::function<void()> on_expiry_;
     std::chrono::steady_clock::time_point deadline_{};
-    TimerList* list_ = nullptr;  // the list it is on, if any: one at most
+    TimerList* list_ = nullptr;
     Timer* prev_ = nullptr;
     Timer* next_ = nullptr;
 };
 
+// A list must outlive the timers on it.
 class TimerList {
 public:
     explicit TimerList(std::chrono::steady_clock::duration timeout) : timeout_(timeout) {}
-    ~TimerList() {
-        while (head_ != nullptr) unlink(*head_);
-    }
-    TimerList(const TimerList&) = delete;
-    TimerList& operator=(const TimerList&) = delete;
 
-    // (Re)arms `timer` to expire one timeout after `now`, which must not go
-    // back in time (that keeps the order), taking it off any other list.
+    // (Re)arms `timer` to expire one timeout after `now`, taking it off any
+    // other list. `now` never goes back (steady_clock): that keeps the order.
     void arm(Timer& timer, std::chrono::steady_clock::time_point now) {
         timer.cancel();
         timer.deadline_ = now + timeout_;
@@ -57,7 +52,7 @@ public:
 
     Timer* first() const { return head_; }  // the next to expire, or null
 
-    // Takes `timer` off and runs its callback, which may arm it again.
+    // Takes `timer` off and calls it; the callback may arm it again.
     void expire(Timer& timer) {
         unlink(timer);
         timer.on_expiry_();
