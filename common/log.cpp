@@ -27,18 +27,30 @@ void log_line(std::string_view message) {
     const std::time_t seconds = system_clock::to_time_t(now);
     const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
 
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[40];
-    const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                                utc.tm_min, utc.tm_sec, static_cast<int>(millis));
+    // "2026-01-31T12:00:00." changes once a second: format it then, and
+    // only the milliseconds for every line (a busy server logs thousands a
+    // second).
+    thread_local std::time_t formatted = -1;
+    thread_local char stamp[40];
+    if (seconds != formatted) {
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.", utc.tm_year + 1900,
+                      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+        formatted = seconds;
+    }
+    constexpr std::size_t n = sizeof "2026-01-31T12:00:00." - 1;
+    stamp[n] = static_cast<char>('0' + millis / 100);
+    stamp[n + 1] = static_cast<char>('0' + millis / 10 % 10);
+    stamp[n + 2] = static_cast<char>('0' + millis % 10);
+    stamp[n + 3] = 'Z';
+    stamp[n + 4] = ' ';
 
     if (t_open_batches > 0) {
-        t_batch.append(stamp, static_cast<std::size_t>(n)).append(message) += '\n';
+        t_batch.append(stamp, n + 5).append(message) += '\n';
         return;
     }
-    std::string line(stamp, static_cast<std::size_t>(n));
+    std::string line(stamp, n + 5);
     line += message;
     line += '\n';
     write_stderr(line);

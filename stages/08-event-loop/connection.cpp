@@ -121,7 +121,8 @@ std::string http_date() {
 // straight to the socket otherwise. Nothing above this line knows which.
 // Bytes to the client: a count, 0 when it is gone, or nothing yet.
 std::optional<std::size_t> send_bytes(ClientConnection& client, std::string_view bytes) {
-    return client.tls ? tls_write_some(client.tls.get(), bytes) : write_some(client.socket.get(), bytes);
+    if (client.tls) return tls_write_some(client.tls.get(), bytes);
+    return write_some(client.socket.get(), bytes);
 }
 
 // Bytes from the client: a count, 0 when it is gone, or nothing yet.
@@ -165,7 +166,7 @@ void send_response(ClientConnection& client, const HttpRequest& request, HttpRes
 bool flush(ClientConnection& client) {
     while (!client.unsent.empty()) {
         const std::optional<std::size_t> n = send_bytes(client, client.unsent);
-        if (!n) return true;  // the socket's buffer is full: the loop waits until it is writable
+        if (!n) return true;  // full: the loop waits until it is writable
         if (*n == 0) return false;
         client.unsent.erase(0, *n);
     }
@@ -175,6 +176,18 @@ bool flush(ClientConnection& client) {
     return true;
 }
 // ANCHOR_END: flush
+
+// Sends the response to `request`. After the last one the connection
+// closes: at once if the client said close, else the careful way (we are
+// stopping, and it may be sending more).
+void answer(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
+            Clock::time_point start, const StopSignal& stop) {
+    const bool client_said_close = !client_wants_keep_alive(request);
+    const bool keep_alive = !client_said_close && !stop.requested();
+    send_response(client, request, response, keep_alive, start);
+    if (keep_alive) return;
+    client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
+}
 
 }  // namespace
 
@@ -213,10 +226,12 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         }
         const HandshakeStep step = tls_handshake_step(client.tls.get());
         if (!step.done && step.error.empty()) {
-            if (!client.timed_out && !stop.requested()) return step.want_write ? ServeResult::WaitWrite : ServeResult::WaitRead;
-            log_line(client.peer + " TLS handshake failed: " +
-                     (stop.requested() ? "the server is stopping" : "it took too long"));
-            return ServeResult::Closed;
+            if (client.timed_out || stop.requested()) {
+                log_line(client.peer + " TLS handshake failed: " +
+                         (stop.requested() ? "the server is stopping" : "it took too long"));
+                return ServeResult::Closed;
+            }
+            return step.want_write ? ServeResult::WaitWrite : ServeResult::WaitRead;
         }
         if (!step.error.empty()) {
             log_line(client.peer + " TLS handshake failed: " + step.error);
@@ -232,27 +247,23 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
     }
     // ANCHOR_END: handshake
 
-    // ANCHOR: back_from_the_pool
     // A request whose handler blocked is back from the pool, answered.
     if (client.blocking) {
-        const bool client_said_close = !client_wants_keep_alive(client.blocking->request);
-        const bool keep_alive = !client_said_close && !stop.requested();
-        send_response(client, client.blocking->request, client.blocking->response, keep_alive, client.blocking->start);
-        if (!keep_alive) client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
+        BlockingRequest& done = *client.blocking;
+        answer(client, done.request, done.response, done.start, stop);
         client.blocking.reset();
     }
-    // ANCHOR_END: back_from_the_pool
 
     while (true) {
-        // What the client has not taken yet leaves first. While some is
-        // left, the timeout that applies is the send timeout.
+        // What the client has not taken yet leaves first (a timeout now is
+        // the send timeout: it does not read).
         if (!flush(client)) return ServeResult::Closed;
-        if (client.timed_out && !client.unsent.empty()) return ServeResult::Closed;  // it does not read
+        if (client.timed_out && !client.unsent.empty()) return ServeResult::Closed;
         if (client.lingering) {
             // Closing the careful way: discard what still comes, until the
             // client closes too (at most a megabyte; the loop keeps the time).
             for (std::size_t discarded = 0; discarded < 1024 * 1024 && !client.timed_out;) {
-                const std::optional<std::size_t> n = read_some(client.socket.get(), buffer, sizeof buffer);
+                const auto n = read_some(client.socket.get(), buffer, sizeof buffer);
                 if (!n) return ServeResult::WaitRead;
                 if (*n == 0) break;  // the client has closed its side too
                 discarded += *n;
@@ -267,9 +278,8 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             if (!client.lingering) return ServeResult::Closed;
             continue;
         }
-        // Back-pressure: read no more requests while the client has not
-        // taken what we owe it. Its bytes wait in the kernel's buffer, and
-        // once that is full, the client's own send() waits (TCP flow control).
+        // Back-pressure: no more requests while the client owes us reading.
+        // Its bytes wait in the kernel, then its own send() waits (TCP flow control).
         if (client.unsent.size() > kMaxUnsentBytes) return ServeResult::WaitWrite;
 
         // Parse what we have before reading more: with pipelining, the next
@@ -296,13 +306,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                 return ServeResult::Blocking;  // the loop runs its handler on the pool
             }
             HttpResponse response = call_handler(handler, request, client.peer);
-            const bool client_said_close = !client_wants_keep_alive(request);
-            const bool keep_alive = !client_said_close && !stop.requested();
-            send_response(client, request, response, keep_alive, start);
-            if (!keep_alive) {
-                // We are stopping: it may be sending more.
-                client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
-            }
+            answer(client, request, response, start, stop);
             continue;
         }
 
@@ -328,7 +332,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                 continue;
             }
             if (!client.timed_out && !stop.requested()) return ServeResult::WaitRead;
-            if (!client.unsent.empty()) return ServeResult::WaitWrite;  // stopping: let the response leave
+            if (!client.unsent.empty()) return ServeResult::WaitWrite;  // stopping: send it first
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close
             // an idle connection).

@@ -56,12 +56,12 @@ struct ClientConnection {
     std::string peer;  // "127.0.0.1:51234", for the log and the rate limiter
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
-    std::string unsent;    // the write queue: bytes for the client that the socket has not taken yet
+    std::string unsent;    // the write queue: what the socket has not taken yet
     bool continue_sent = false;
-    std::size_t requests = 0;                 // how many have arrived: each gets its own request timeout
+    std::size_t requests = 0;  // so far: each new one gets its own request timeout
     std::optional<BlockingRequest> blocking;  // on the pool, or back from it
     Closing closing = Closing::No;
-    bool lingering = false;  // closing the careful way: shut down for writing, discarding what comes
+    bool lingering = false;  // closing the careful way: shut for writing, discarding input
     bool timed_out = false;  // set by the loop: the timeout that applied has expired
     // The TLS handshake is done: requests may follow.
     bool tls_ready = false;
@@ -69,9 +69,9 @@ struct ClientConnection {
 // ANCHOR_END: client_connection
 
 enum class ServeResult {
-    Closed,     // the conversation is over: drop the connection (its Fd closes the socket)
-    WaitRead,   // call again once the socket is readable (or writable, while `unsent` has bytes)
-    WaitWrite,  // call again once the socket is writable; read nothing meanwhile
+    Closed,     // the conversation is over: drop the connection
+    WaitRead,   // call again once readable (or writable, while `unsent` has bytes)
+    WaitWrite,  // call again once writable; read nothing meanwhile
     Blocking,   // run client.blocking's handler on the pool, then call again
 };
 

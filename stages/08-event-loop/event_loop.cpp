@@ -30,7 +30,9 @@ void EventLoop::change(int fd, std::uint32_t events, Watcher& watcher) {
 
 void EventLoop::forget(int fd) { ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
 
-void EventLoop::add_timers(TimerList& list) { timer_lists_.push_back(&list); }
+void EventLoop::add_timers(std::initializer_list<TimerList*> lists) {
+    timer_lists_.insert(timer_lists_.end(), lists);
+}
 
 // ANCHOR: post
 void EventLoop::post(std::function<void()> task) {
@@ -56,24 +58,30 @@ void EventLoop::on_ready(std::uint32_t) {
 }
 // ANCHOR_END: post
 
-// ANCHOR: run_once
-void EventLoop::run_once() {
-    // Sleep until the first timer is due (none: until an event), rounded
-    // up: waking early would find nothing due, and spin.
+// How long epoll_wait may sleep: until the first timer is due (-1, for
+// ever, if none is armed), rounded up: waking early finds nothing due.
+int EventLoop::milliseconds_to_first_timer() const {
+    using namespace std::chrono;
     int timeout = -1;
     for (const TimerList* list : timer_lists_) {
         if (const Timer* timer = list->first()) {
-            const auto left = std::chrono::ceil<std::chrono::milliseconds>(timer->deadline() - std::chrono::steady_clock::now());
+            const auto left = ceil<milliseconds>(timer->deadline() - steady_clock::now());
             const int ms = static_cast<int>(std::max<long long>(left.count(), 0));
             timeout = timeout < 0 ? ms : std::min(timeout, ms);
         }
     }
+    return timeout;
+}
 
-    epoll_event events[256];  // more wait for the next turn: epoll reports them again
-    const int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
+// ANCHOR: run_once
+void EventLoop::run_once() {
+    epoll_event ready[256];  // more wait for the next turn: epoll reports them again
+    const int n = ::epoll_wait(epoll_.get(), ready, 256, milliseconds_to_first_timer());
     if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
     now_ = std::chrono::steady_clock::now();
-    for (int i = 0; i < n; ++i) static_cast<Watcher*>(events[i].data.ptr)->on_ready(events[i].events);
+    for (int i = 0; i < n; ++i) {
+        static_cast<Watcher*>(ready[i].data.ptr)->on_ready(ready[i].events);
+    }
     for (TimerList* list : timer_lists_) list->expire_until(now_);
 }
 // ANCHOR_END: run_once

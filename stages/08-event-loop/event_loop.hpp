@@ -1,19 +1,13 @@
-// EventLoop: one thread waits for every socket at once.
-//
-//     while (serving) {
-//         ready = epoll_wait(every socket, until the first timer is due);
-//         for each ready socket: read, parse, answer, write what it can;
-//         expire the timers that are due;
-//     }
-//
-// epoll (epoll(7)) answers "which sockets can be read or written now,
-// without waiting?". Nothing in the loop may block: one slow call would
-// stall every connection.
+// EventLoop: one thread waits for every socket at once. epoll (epoll(7))
+// answers "which sockets can be read or written now, without waiting?",
+// and the loop does that work for each, then asks again. Nothing in it may
+// block: one slow call would stall every connection.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <vector>
 
@@ -34,13 +28,13 @@ class EventLoop : private Watcher {
 public:
     EventLoop();
 
-    // EPOLL_CTL_ADD, MOD and DEL: watch `fd` for `events`, and tell `watcher`.
+    // EPOLL_CTL_ADD, MOD and DEL: watch `fd` for `events`, tell `watcher`.
     void watch(int fd, std::uint32_t events, Watcher& watcher);
     void change(int fd, std::uint32_t events, Watcher& watcher);
     void forget(int fd);
 
-    // The loop sleeps no longer than until the first timer of `list`.
-    void add_timers(TimerList& list);
+    // The loop sleeps no longer than until the first timer of these lists.
+    void add_timers(std::initializer_list<TimerList*> lists);
 
     // Runs `task` on the loop's thread at its next turn. The one function
     // other threads (the pool's workers) may call.
@@ -54,6 +48,7 @@ public:
 
 private:
     void on_ready(std::uint32_t events) override;  // post() woke us: run the tasks
+    int milliseconds_to_first_timer() const;
 
     Fd epoll_;
     Fd wakeup_;  // an eventfd: post() makes it readable, and the loop wakes

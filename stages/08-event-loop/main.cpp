@@ -36,8 +36,8 @@ namespace {
 // the server's choice, made beside the routes (as nginx's thread pools are
 // given per location).
 bool blocks(const HttpRequest& request) {
-    return (request.method == "POST" && (request.path == "/login" || request.path == "/register")) ||
-           request.path.starts_with("/delay/");
+    const bool hashes = request.path == "/login" || request.path == "/register";
+    return (request.method == "POST" && hashes) || request.path.starts_with("/delay/");
 }
 // ANCHOR_END: blocks
 
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     std::string cert_file = "build/certs/cert.pem";
     std::string key_file = "build/certs/key.pem";
     long redirect_port = -1;
-    Flags flags("server", "Stage 8: one event loop serves every connection; a pool runs what blocks.");
+    Flags flags("server", "Stage 8: one event loop serves every connection; a pool, what blocks.");
     flags.add("--host", "ADDR", "address to listen on", host);
     flags.add("--port", "PORT", "port to listen on, 0 picks a free one", port, 0, 65535);
     flags.add("--request-timeout", "SECONDS", "time a request may take to arrive, then 408",

@@ -24,11 +24,10 @@ Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions
     : pool_(pool), stop_(stop), max_connections_(max_connections),
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
       // A client has as long to take the next bytes of a response as to send a request.
-      send_timers_(options.request_timeout), linger_timers_(kLingerTimeout), accept_timers_(kAcceptRetry),
+      send_timers_(options.request_timeout), linger_timers_(kLingerTimeout),
+      accept_timers_(kAcceptRetry),
       accept_retry_([this] { accept_new(true); }) {
-    for (TimerList* list : {&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_}) {
-        loop_.add_timers(*list);
-    }
+    loop_.add_timers({&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_});
     loop_.watch(stop_.fd(), EPOLLIN, *this);  // readable once SIGINT or SIGTERM came
 }
 
@@ -62,27 +61,31 @@ void Server::run() {
 // ANCHOR_END: run
 
 // ANCHOR: accept_connections
-// A listening socket is readable: take every connection waiting in its queue.
 void Server::accept_connections(Listener& listener) {
     while (accepting_) {
         // At the limit, the connection idle the longest makes room (as in
         // nginx): between requests it loses nothing a reconnect does not give
         // back. Idle timers expire in order of idleness: it is the first.
-        if (open_ >= max_connections_ && idle_timers_.first() != nullptr) idle_timers_.expire(*idle_timers_.first());
-        if (open_ >= max_connections_) return accept_new(false);  // newcomers wait in the kernel's queue
+        Timer* idle_longest = idle_timers_.first();
+        if (open_ >= max_connections_ && idle_longest) idle_timers_.expire(*idle_longest);
+        // None idle: newcomers wait in the kernel's queue until one closes.
+        if (open_ >= max_connections_) return accept_new(false);
         std::string peer;
         Fd socket = accept_client(listener.fd, peer);
         if (!socket.valid()) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // none left
             if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) continue;
-            if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) throw_errno("accept");
+            if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
+                throw_errno("accept");
+            }
             // Out of descriptors: the client stays queued and the listener
             // readable. Trying again at once would spin: pause instead.
             log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
             accept_timers_.arm(accept_retry_, loop_.now());
             return accept_new(false);
         }
-        Connection& connection = connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
+        Connection& connection =
+            connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
         connection.position = std::prev(connections_.end());
         ++open_;
         connection.events = EPOLLIN | EPOLLRDHUP;
@@ -95,7 +98,8 @@ void Server::accept_new(bool yes) {
     if (yes == accepting_ || (yes && stopping_)) return;
     accepting_ = yes;
     accept_retry_.cancel();
-    for (Listener& listener : listeners_) loop_.change(listener.fd, yes ? std::uint32_t{EPOLLIN} : 0U, listener);
+    const std::uint32_t events = yes ? EPOLLIN : 0U;
+    for (Listener& listener : listeners_) loop_.change(listener.fd, events, listener);
 }
 // ANCHOR_END: accept_connections
 
@@ -105,8 +109,9 @@ void Server::serve(Connection& connection, std::uint32_t events) {
     // A reset, or both directions shut: nothing we send can arrive.
     if ((events & (EPOLLERR | EPOLLHUP)) != 0) return close(connection);
     ClientConnection& client = connection.client;
+    const Listener& listener = connection.listener;
     const std::size_t unsent_before = client.unsent.size();
-    const ServeResult result = serve_connection(client, connection.listener.handler, stop_, connection.listener.options);
+    const ServeResult result = serve_connection(client, listener.handler, stop_, listener.options);
     client.timed_out = false;
     if (result == ServeResult::Closed) return close(connection);
     if (result == ServeResult::Blocking) return run_on_pool(connection);
@@ -118,10 +123,9 @@ void Server::serve(Connection& connection, std::uint32_t events) {
     if (wanted != connection.events) loop_.change(client.socket.get(), wanted, connection);
     connection.events = wanted;
 
-    // And arm the one timeout that applies: anew for another kind, for each
-    // new request, and whenever the client takes bytes (a send timeout
-    // measures a stall, not a transfer).
-    const bool handshake = !client.tls_ready && connection.listener.options.tls_context != nullptr;
+    // Arm the one timeout that applies: anew for another kind, for a new
+    // request, and when the client takes bytes (a send timeout measures a stall).
+    const bool handshake = !client.tls_ready && listener.options.tls_context != nullptr;
     TimerList& timeout = client.lingering                       ? linger_timers_
                          : !client.unsent.empty()               ? send_timers_
                          : handshake || client.parser.started() ? request_timers_
@@ -135,13 +139,13 @@ void Server::serve(Connection& connection, std::uint32_t events) {
 // ANCHOR_END: serve
 
 // ANCHOR: run_on_pool
-// A handler that blocks runs on a worker while the loop goes on. This
-// connection waits (the answers to its next requests come after this one)
-// until the worker posts the response back to the loop.
+// A handler that blocks runs on a worker while the loop goes on; this
+// connection waits until the worker posts the response back to the loop.
 void Server::run_on_pool(Connection& connection) {
     ThreadPool::Job job = [this, &connection] {
         BlockingRequest& blocking = *connection.client.blocking;
-        blocking.response = call_handler(connection.listener.handler, blocking.request, connection.client.peer);
+        const Handler& handler = connection.listener.handler;
+        blocking.response = call_handler(handler, blocking.request, connection.client.peer);
         loop_.post([this, &connection] {  // on the loop's thread
             connection.on_pool = false;
             if (connection.closed) released_.push_back(&connection);  // the client left meanwhile
