@@ -105,9 +105,11 @@ void Server::accept_new(bool yes) {
 
 // ANCHOR: serve
 void Server::serve(Connection& connection, std::uint32_t events) {
-    if (connection.closed || connection.on_pool) return;  // closed this turn, or not its turn
-    // A reset, or both directions shut: nothing we send can arrive.
+    if (connection.closed) return;  // closed earlier in this turn
+    // A reset, or both directions shut: nothing we send can arrive. (epoll
+    // reports these even for a socket watched for nothing, as while on the pool.)
     if ((events & (EPOLLERR | EPOLLHUP)) != 0) return close(connection);
+    if (connection.on_pool) return;
     ClientConnection& client = connection.client;
     const Listener& listener = connection.listener;
     const std::size_t unsent_before = client.unsent.size();

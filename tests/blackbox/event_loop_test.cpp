@@ -179,6 +179,24 @@ STAGE_TEST(8, "a slow handler runs on the pool: other connections are answered i
     CHECK(login.read_response(false, 10s).status == 200);
 }
 
+STAGE_TEST(8, "a client that vanishes while its request is on the pool costs no CPU meanwhile") {
+    TestServer server;
+    Connection gone = connected(server);
+    gone.send(get("/delay/1500"));
+    std::this_thread::sleep_for(200ms);  // on the pool now
+    // A reset: epoll reports EPOLLHUP/EPOLLERR even for a socket it watches
+    // for nothing, at every turn, until the server stops watching it.
+    const linger abort_on_close{1, 0};
+    ::setsockopt(gone.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    gone.close();
+    const double cpu_before = cpu_seconds(server.pid());
+    std::this_thread::sleep_for(1s);
+    const double cpu_used = cpu_seconds(server.pid()) - cpu_before;
+    INFO("CPU used while the job ran: " << cpu_used << " s");
+    CHECK(cpu_used < 0.3);
+    CHECK(server.exchange(get("/hello/after")).response().body == "Hello, after!\n");
+}
+
 STAGE_TEST(8, "pipelined requests are answered in order, also when some of them run on the pool") {
     TestServer server;
     Connection client = server.connect();
