@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -40,20 +39,13 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, for at most a second.
-void close_gracefully(int client) {
-    ::shutdown(client, SHUT_WR);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    char discard[16 * 1024];
-    std::size_t discarded = 0;
-    while (discarded < 1024 * 1024) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        pollfd p{client, POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
-        const std::size_t n = read_some(client, discard, sizeof discard);
-        if (n == 0) return;  // the client has closed its side too
-        discarded += n;
-    }
+// That second passes in the waiting room (thread_pool.cpp), not in a worker.
+constexpr std::chrono::seconds kLingerTime{1};
+
+void close_gracefully(ClientConnection& connection) {
+    ::shutdown(connection.socket.get(), SHUT_WR);
+    connection.waiting_for = WaitingFor::ClientClose;
+    connection.wait_until = std::chrono::steady_clock::now() + kLingerTime;
 }
 // ANCHOR_END: close_gracefully
 
@@ -64,10 +56,11 @@ void close_gracefully(int client) {
 // connection a round trip sooner (nginx does the same). recv() with
 // MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
 // client has closed too; a byte, something unread: the careful way then.
-void close_after_last_response(int client, const std::string& unparsed) {
+void close_after_last_response(ClientConnection& connection) {
     char byte = 0;
-    if (!unparsed.empty() || ::recv(client, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-        close_gracefully(client);
+    if (!connection.unparsed.empty() ||
+        ::recv(connection.socket.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+        close_gracefully(connection);
     }
 }  // otherwise the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
@@ -92,7 +85,7 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
 // carries are added here, the head and the body go out, and the log gets a
 // line. Returns false when the client is gone.
 bool send_response(int client, const std::string& peer, const HttpRequest& request,
-                   HttpResponse& response, bool keep_alive, Clock::time_point start) {
+                   HttpResponse& response, bool keep_alive, Clock::time_point start, bool log = true) {
     response.headers.add("Date", http_date(std::time(nullptr)));
     response.headers.add("Server", "course-server");
     // Take our Content-Type as it is, never guess from the bytes: a text
@@ -115,7 +108,7 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
     if (sent && file_bytes > 0) {
         sent = send_file(client, response.file->fd->get(), response.file->offset, file_bytes);
     }
-    log_request(peer, request, response.status, head.size() + file_bytes, start);
+    if (log) log_request(peer, request, response.status, head.size() + file_bytes, start);
     return sent;
 }
 // ANCHOR_END: send_response
@@ -142,24 +135,24 @@ int milliseconds_until(Clock::time_point deadline) {
 }
 
 // ANCHOR: wait_for_client
-enum class Waited { Ready, TurnOver, TimedOut, Stopped };
+enum class Waited { Ready, Quiet, TimedOut, Stopped };
 
-// The second half of the fairness rule. Waiting for a quiet client is a
-// worker doing nothing; while other connections wait for a worker, a quiet
-// connection keeps it only for a short turn, then goes back in line with
-// its deadlines unchanged. So five silent clients cannot hold five workers.
-constexpr std::chrono::milliseconds kQuietTurn{50};
+// The second half of the fairness rule. Waiting for a quiet client is a worker doing
+// nothing: a worker waits a moment (a busy keep-alive client's next request comes within
+// it), and not at all while others wait; then the connection goes to the waiting room,
+// its deadlines unchanged, where one thread watches every quiet connection.
+constexpr std::chrono::milliseconds kQuietTurn{5};
 
 Waited wait_for_client(int fd, Clock::time_point deadline, const StopSignal& stop,
                        const ConnectionOptions& options) {
-    const bool share = options.others_waiting();
-    const auto until = share ? std::min(deadline, Clock::now() + kQuietTurn) : deadline;
+    const auto turn = options.others_waiting() ? std::chrono::milliseconds(0) : kQuietTurn;
+    const auto until = std::min(deadline, Clock::now() + turn);
     switch (wait_readable(fd, milliseconds_until(until), stop)) {
         case WaitResult::Ready: return Waited::Ready;
         case WaitResult::Stopped: return Waited::Stopped;
         case WaitResult::TimedOut: break;
     }
-    return Clock::now() < deadline ? Waited::TurnOver : Waited::TimedOut;
+    return Clock::now() < deadline ? Waited::Quiet : Waited::TimedOut;
 }
 // ANCHOR_END: wait_for_client
 
@@ -183,7 +176,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             // parsed goes along: the answer to a HEAD has no body either.
             HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
             send_response(fd, client.peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
-            close_gracefully(fd);
+            close_gracefully(client);
             return ServeResult::Closed;
         }
 
@@ -196,8 +189,8 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             const bool keep_alive = !client_said_close && !stop.requested();
             if (!send_response(fd, client.peer, request, response, keep_alive, start)) return ServeResult::Closed;
             if (!keep_alive) {
-                if (client_said_close) close_after_last_response(fd, client.unparsed);
-                else close_gracefully(fd);  // we are stopping: it may be sending more
+                if (client_said_close) close_after_last_response(client);
+                else close_gracefully(client);  // we are stopping: it may be sending more
                 return ServeResult::Closed;
             }
             client.continue_sent = false;
@@ -228,13 +221,17 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             deadline = Clock::now() + (parser.started() ? options.request_timeout : options.idle_timeout);
         }
         const Waited waited = wait_for_client(fd, *deadline, stop, options);
-        if (waited == Waited::TurnOver) return ServeResult::TurnOver;
+        if (waited == Waited::Quiet) {  // to the waiting room, until the client sends more
+            client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
+            client.wait_until = *deadline;
+            return ServeResult::Waiting;
+        }
         if (waited == Waited::Stopped) return ServeResult::Closed;
         if (waited == Waited::TimedOut) {
             if (parser.started()) {
                 HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
                 send_response(fd, client.peer, parser.request(), response, /*keep_alive=*/false, Clock::now());
-                close_gracefully(fd);
+                close_gracefully(client);
             }
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close
@@ -249,11 +246,17 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 // ANCHOR_END: serve_connection
 
 // ANCHOR: refuse_connection
+// The accept loop calls this, so it must cost microseconds. Take what has arrived (thanks to
+// TCP_DEFER_ACCEPT, the request) without waiting, so that no unread request turns the close
+// into a reset; answer; half-close. The waiting room reads whatever else comes, then closes.
 void refuse_connection(ClientConnection& client) {
+    char discard[16 * 1024];
+    [[maybe_unused]] const ssize_t n = ::recv(client.socket.get(), discard, sizeof discard, MSG_DONTWAIT);
     HttpResponse response = HttpResponse::error(503, "every worker is busy; try again in a moment");
     // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
     response.headers.add("Retry-After", "1");
-    send_response(client.socket.get(), client.peer, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
-    close_gracefully(client.socket.get());
+    send_response(client.socket.get(), client.peer, HttpRequest{}, response, /*keep_alive=*/false,
+                  Clock::now(), /*log=*/false);
+    close_gracefully(client);
 }
 // ANCHOR_END: refuse_connection

@@ -22,13 +22,20 @@ struct ConnectionOptions {
     // How long a request may take to arrive once its first byte is here;
     // then 408 Request Timeout.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
-    // How long a worker waits for the next request on a quiet keep-alive
-    // connection before closing it and taking other work.
+    // How long a quiet keep-alive connection may wait for its next request
+    // (in the pool's waiting room, holding no worker) before it is closed.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
     // Whether other connections are waiting for a worker. If so, a
-    // connection gives its worker back after each response, or after a
-    // moment without anything to read (see connection.cpp).
+    // connection gives its worker back after each response, and at once
+    // when it has nothing to read (see connection.cpp).
     std::function<bool()> others_waiting = [] { return false; };
+};
+
+// What a connection in the pool's waiting room (thread_pool.hpp) waits for.
+enum class WaitingFor {
+    NextRequest,  // between requests: closing it loses nothing
+    MoreBytes,    // a request has begun: a worker answers 408 if the rest is late
+    ClientClose,  // answered and half-closed (close_gracefully): the client's close
 };
 
 // ANCHOR: client_connection
@@ -47,12 +54,16 @@ struct ClientConnection {
     // worker, so that they hold across turns.
     std::optional<std::chrono::steady_clock::time_point> request_deadline;
     std::optional<std::chrono::steady_clock::time_point> idle_deadline;
+    // Why and until when it waits in the waiting room, when it is there.
+    WaitingFor waiting_for = WaitingFor::NextRequest;
+    std::chrono::steady_clock::time_point wait_until;
 };
 // ANCHOR_END: client_connection
 
 enum class ServeResult {
-    Closed,    // the conversation is over: drop the connection (its Fd closes the socket)
+    Closed,    // the conversation is over: drop the connection, after close_gracefully's wait
     TurnOver,  // others are waiting and this one had its turn: queue it again
+    Waiting,   // nothing to read: to the waiting room until the client sends more
 };
 
 // Answers requests on `client` until the client or the protocol ends the
@@ -61,5 +72,5 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                              const ConnectionOptions& options);
 
 // Answers a connection we have no worker for with `503 Service
-// Unavailable` and `Retry-After`, then closes it carefully.
+// Unavailable` and `Retry-After` at once, then half-closes it.
 void refuse_connection(ClientConnection& client);

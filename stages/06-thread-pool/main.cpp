@@ -12,6 +12,7 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "auth.hpp"
 #include "connection.hpp"
@@ -120,20 +121,15 @@ int main(int argc, char** argv) {
         // ANCHOR: pools
         ThreadPool workers(static_cast<std::size_t>(threads), static_cast<std::size_t>(queue_capacity));
         options.others_waiting = [&workers] { return workers.waiting() > 0; };
-        workers.start([&](ClientConnection& client) {
-            return serve_connection(client, handler, stop, options) == ServeResult::TurnOver;
-        });
-        // Saying no politely takes work too (a 503, then a careful close),
-        // so it has its own thread and must not hold up the accept loop.
-        ThreadPool refuser(1, 256);
-        refuser.start([](ClientConnection& client) {
-            refuse_connection(client);
-            return false;
-        });
+        workers.start([&](ClientConnection& client) { return serve_connection(client, handler, stop, options); });
         // ANCHOR_END: pools
 
         // ANCHOR: accept_loop
-        // The main thread only accepts and queues; the workers serve.
+        // The main thread only accepts and queues; the workers serve. A full
+        // queue gets 503 from here, in microseconds. Refusals are logged as a
+        // count, a line a second at most: a line each costs more than they do.
+        std::size_t refused = 0;
+        auto counted_since = std::chrono::steady_clock::now();
         while (wait_readable(listener.get(), -1, stop) == WaitResult::Ready) {
             ClientConnection client;
             client.socket = accept_client(listener.get(), client.peer);
@@ -141,15 +137,20 @@ int main(int argc, char** argv) {
             // A client has as long to take each response as to send a request.
             set_send_timeout(client.socket.get(), options.request_timeout);
             if (workers.try_submit(client)) continue;
-            if (!refuser.try_submit(client)) log_line(client.peer + " dropped: even the refuser is busy");
-        }  // a connection nobody took is destroyed here, closing its socket
+            refuse_connection(client);
+            workers.park(client);
+            if (++refused; std::chrono::steady_clock::now() - counted_since >= std::chrono::seconds(1)) {
+                log_line(std::to_string(std::exchange(refused, 0)) + " connections refused with 503: queue full");
+                counted_since = std::chrono::steady_clock::now();
+            }
+        }
         // ANCHOR_END: accept_loop
 
         // SIGINT/SIGTERM: no more connections; the workers finish what they
         // are doing (a request in flight gets its response) and exit.
         log_line("stopping: finishing the requests in flight");
         workers.shutdown();
-        refuser.shutdown();
+        if (refused > 0) log_line(std::to_string(refused) + " connections refused with 503: queue full");
         log_line("stopped");
         return 0;
     } catch (const std::exception& error) {

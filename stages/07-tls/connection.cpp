@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,23 +41,15 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, for at most a second.
+// That second passes in the waiting room (thread_pool.cpp), not in a worker.
+constexpr std::chrono::seconds kLingerTime{1};
+
 void close_gracefully(ClientConnection& connection) {
     // Over TLS, say goodbye in TLS first (close_notify), then in TCP.
     if (connection.tls) tls_close(connection.tls.get());
-    const int client = connection.socket.get();
-    ::shutdown(client, SHUT_WR);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    char discard[16 * 1024];
-    std::size_t discarded = 0;
-    while (discarded < 1024 * 1024) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        pollfd p{client, POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
-        const std::size_t n = read_some(client, discard, sizeof discard);
-        if (n == 0) return;  // the client has closed its side too
-        discarded += n;
-    }
+    ::shutdown(connection.socket.get(), SHUT_WR);
+    connection.waiting_for = WaitingFor::ClientClose;
+    connection.wait_until = std::chrono::steady_clock::now() + kLingerTime;
 }
 // ANCHOR_END: close_gracefully
 
@@ -147,7 +138,7 @@ bool send_head_and_file(ClientConnection& client, std::string head, const FileBo
 // carries are added here, the head and the body go out, and the log gets a
 // line. Returns false when the client is gone.
 bool send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
-                   bool keep_alive, Clock::time_point start) {
+                   bool keep_alive, Clock::time_point start, bool log = true) {
     response.headers.add("Date", http_date(std::time(nullptr)));
     response.headers.add("Server", "course-server");
     // Take our Content-Type as it is, never guess from the bytes: a text
@@ -173,7 +164,7 @@ bool send_response(ClientConnection& client, const HttpRequest& request, HttpRes
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
     const bool sent = file_bytes > 0 ? send_head_and_file(client, head, *response.file) : send_bytes(client, head);
-    log_request(client.peer, request, response.status, head.size() + file_bytes, start);
+    if (log) log_request(client.peer, request, response.status, head.size() + file_bytes, start);
     return sent;
 }
 // ANCHOR_END: send_response
@@ -200,24 +191,24 @@ int milliseconds_until(Clock::time_point deadline) {
 }
 
 // ANCHOR: wait_for_client
-enum class Waited { Ready, TurnOver, TimedOut, Stopped };
+enum class Waited { Ready, Quiet, TimedOut, Stopped };
 
-// The second half of the fairness rule. Waiting for a quiet client is a
-// worker doing nothing; while other connections wait for a worker, a quiet
-// connection keeps it only for a short turn, then goes back in line with
-// its deadlines unchanged. So five silent clients cannot hold five workers.
-constexpr std::chrono::milliseconds kQuietTurn{50};
+// The second half of the fairness rule. Waiting for a quiet client is a worker doing
+// nothing: a worker waits a moment (a busy keep-alive client's next request comes within
+// it), and not at all while others wait; then the connection goes to the waiting room,
+// its deadlines unchanged, where one thread watches every quiet connection.
+constexpr std::chrono::milliseconds kQuietTurn{5};
 
 Waited wait_for_client(int fd, Clock::time_point deadline, const StopSignal& stop,
                        const ConnectionOptions& options) {
-    const bool share = options.others_waiting();
-    const auto until = share ? std::min(deadline, Clock::now() + kQuietTurn) : deadline;
+    const auto turn = options.others_waiting() ? std::chrono::milliseconds(0) : kQuietTurn;
+    const auto until = std::min(deadline, Clock::now() + turn);
     switch (wait_readable(fd, milliseconds_until(until), stop)) {
         case WaitResult::Ready: return Waited::Ready;
         case WaitResult::Stopped: return Waited::Stopped;
         case WaitResult::TimedOut: break;
     }
-    return Clock::now() < deadline ? Waited::TurnOver : Waited::TimedOut;
+    return Clock::now() < deadline ? Waited::Quiet : Waited::TimedOut;
 }
 // ANCHOR_END: wait_for_client
 
@@ -234,8 +225,8 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
     // ANCHOR: handshake
     // A new TLS connection starts with the handshake, here in a worker (an
     // expensive one must not hold up the accept loop). It goes step by step
-    // as bytes arrive, and takes turns like a request does, so clients that
-    // stall their handshake cannot hold the workers.
+    // as bytes arrive, and waits in the waiting room like a request does, so
+    // clients that stall their handshake cannot hold the workers.
     if (options.tls_context != nullptr && !client.tls_ready) {
         if (!client.tls) {
             client.tls = tls_start(options.tls_context, fd);
@@ -258,7 +249,11 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                 return ServeResult::Closed;
             }
             const Waited waited = wait_for_client(fd, *client.request_deadline, stop, options);
-            if (waited == Waited::TurnOver) return ServeResult::TurnOver;
+            if (waited == Waited::Quiet) {  // to the waiting room, until the client sends more
+                client.waiting_for = WaitingFor::MoreBytes;
+                client.wait_until = *client.request_deadline;
+                return ServeResult::Waiting;
+            }
             if (waited != Waited::Ready) {
                 log_line(client.peer + " TLS handshake failed: " +
                          (waited == Waited::Stopped ? "the server is stopping" : "it took too long"));
@@ -269,6 +264,10 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         client.request_deadline.reset();
     }
     // ANCHOR_END: handshake
+    if (client.refused) {  // its 503 waited for the handshake
+        refuse_connection(client, options);
+        return ServeResult::Closed;
+    }
 
     while (true) {
         // Parse what we have before reading more: with pipelining, the next
@@ -331,7 +330,11 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // has just said that what it holds is only part of a record.
         const bool buffered = client.tls && SSL_has_pending(client.tls.get()) == 1 && !partial_record;
         const Waited waited = buffered ? Waited::Ready : wait_for_client(fd, *deadline, stop, options);
-        if (waited == Waited::TurnOver) return ServeResult::TurnOver;
+        if (waited == Waited::Quiet) {  // to the waiting room, until the client sends more
+            client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
+            client.wait_until = *deadline;
+            return ServeResult::Waiting;
+        }
         if (waited == Waited::Stopped) return ServeResult::Closed;
         if (waited == Waited::TimedOut) {
             if (parser.started()) {
@@ -354,26 +357,25 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 // ANCHOR_END: serve_connection
 
 // ANCHOR: refuse_connection
-void refuse_connection(ClientConnection& client, const ConnectionOptions& options,
-                       const StopSignal& stop) {
-    if (options.tls_context != nullptr) {
-        // Even a refusal needs a handshake first; a short one.
-        client.tls = tls_start(options.tls_context, client.socket.get());
-        const auto deadline = Clock::now() + std::chrono::seconds(2);
-        while (client.tls) {
-            const HandshakeStep step = tls_handshake_step(client.tls.get());
-            if (step.done) break;
-            if (!step.error.empty() ||
-                wait_readable(client.socket.get(), milliseconds_until(deadline), stop) != WaitResult::Ready) {
-                return;
-            }
-        }
-        if (!client.tls) return;
+// The accept loop calls this, so it must cost microseconds. Take what has arrived (thanks to
+// TCP_DEFER_ACCEPT, the request) without waiting, so that no unread request turns the close
+// into a reset; answer; half-close. The waiting room reads whatever else comes, then closes.
+// Over TLS the answer needs a handshake first, a worker's job: the
+// connection is marked refused, and serve_connection's handshake brings it
+// back here once done.
+void refuse_connection(ClientConnection& client, const ConnectionOptions& options) {
+    if (options.tls_context != nullptr && !client.tls_ready) {
+        client.refused = true;
+        client.waiting_for = WaitingFor::MoreBytes;  // its ClientHello
+        client.wait_until = Clock::now() + options.request_timeout;
+        return;
     }
+    char discard[16 * 1024];
+    [[maybe_unused]] const ssize_t n = ::recv(client.socket.get(), discard, sizeof discard, MSG_DONTWAIT);
     HttpResponse response = HttpResponse::error(503, "every worker is busy; try again in a moment");
     // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
     response.headers.add("Retry-After", "1");
-    send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
+    send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now(), /*log=*/false);
     close_gracefully(client);
 }
 // ANCHOR_END: refuse_connection

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "auth.hpp"
 #include "connection.hpp"
@@ -37,21 +38,35 @@
 
 namespace {
 
+// The redirect listener's waiting room: its clients only learn where to go,
+// so a small room will do, and the descriptors stay with the HTTPS pool.
+constexpr std::size_t kRedirectRoom = 256;
+
 // ANCHOR: accept_connections
-// The main thread only accepts and queues; the workers serve. A connection
-// the pool cannot take goes to `refuser`, if there is one.
-void accept_connections(int listener, ThreadPool& pool, ThreadPool* refuser, const StopSignal& stop,
-                        std::chrono::milliseconds send_timeout) {
+// The main thread only accepts and queues; the workers serve. A full queue
+// gets 503 from here, in microseconds (over TLS, once a worker has done the
+// handshake). Refusals are logged as a count, a line a second at most: a
+// line each costs more than they do.
+void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions& options,
+                        const StopSignal& stop) {
+    std::size_t refused = 0;
+    auto counted_since = std::chrono::steady_clock::now();
     while (wait_readable(listener, -1, stop) == WaitResult::Ready) {
         ClientConnection client;
         client.socket = accept_client(listener, client.peer);
         if (!client.socket.valid()) continue;
         // A client has as long to take each response as to send a request.
-        set_send_timeout(client.socket.get(), send_timeout);
-        client.send_timeout = send_timeout;  // the same, for TLS's non-blocking writes
+        set_send_timeout(client.socket.get(), options.request_timeout);
+        client.send_timeout = options.request_timeout;  // the same, for TLS's non-blocking writes
         if (pool.try_submit(client)) continue;
-        if (refuser == nullptr || !refuser->try_submit(client)) log_line(client.peer + " dropped: too busy");
-    }  // a connection nobody took is destroyed here, closing its socket
+        refuse_connection(client, options);
+        pool.park(client);
+        if (++refused; std::chrono::steady_clock::now() - counted_since >= std::chrono::seconds(1)) {
+            log_line(std::to_string(std::exchange(refused, 0)) + " connections refused with 503: queue full");
+            counted_since = std::chrono::steady_clock::now();
+        }
+    }
+    if (refused > 0) log_line(std::to_string(refused) + " connections refused with 503: queue full");
 }
 // ANCHOR_END: accept_connections
 
@@ -167,16 +182,7 @@ int main(int argc, char** argv) {
         // ANCHOR: pools
         ThreadPool workers(static_cast<std::size_t>(threads), static_cast<std::size_t>(queue_capacity));
         options.others_waiting = [&workers] { return workers.waiting() > 0; };
-        workers.start([&](ClientConnection& client) {
-            return serve_connection(client, handler, stop, options) == ServeResult::TurnOver;
-        });
-        // Saying no politely takes work too (a 503, then a careful close),
-        // so it has its own thread and must not hold up the accept loop.
-        ThreadPool refuser(1, 256);
-        refuser.start([&](ClientConnection& client) {
-            refuse_connection(client, options, stop);
-            return false;
-        });
+        workers.start([&](ClientConnection& client) { return serve_connection(client, handler, stop, options); });
         // ANCHOR_END: pools
 
         // ANCHOR: redirect
@@ -187,7 +193,7 @@ int main(int argc, char** argv) {
         const Handler redirect = [&](HttpRequest& request) {
             return redirect_to_https(request, host, https_port);
         };
-        ThreadPool redirectors(2, 64);
+        ThreadPool redirectors(2, 64, kRedirectRoom);
         plain_options.others_waiting = [&redirectors] { return redirectors.waiting() > 0; };
         std::thread redirect_thread;
         Fd redirect_listener;
@@ -196,24 +202,20 @@ int main(int argc, char** argv) {
             log_line("redirecting http://" + host + ":" + std::to_string(bound_port(redirect_listener.get())) +
                      " to https://" + host + ":" + std::to_string(https_port));
             redirectors.start([&](ClientConnection& client) {
-                return serve_connection(client, redirect, stop, plain_options) == ServeResult::TurnOver;
+                return serve_connection(client, redirect, stop, plain_options);
             });
             redirect_thread = std::thread(
-                [&] {
-                    accept_connections(redirect_listener.get(), redirectors, nullptr, stop,
-                                       plain_options.request_timeout);
-                });
+                [&] { accept_connections(redirect_listener.get(), redirectors, plain_options, stop); });
         }
         // ANCHOR_END: redirect
 
-        accept_connections(listener.get(), workers, &refuser, stop, options.request_timeout);
+        accept_connections(listener.get(), workers, options, stop);
 
         // SIGINT/SIGTERM: no more connections; the workers finish what they
         // are doing (a request in flight gets its response) and exit.
         log_line("stopping: finishing the requests in flight");
         if (redirect_thread.joinable()) redirect_thread.join();
         workers.shutdown();
-        refuser.shutdown();
         redirectors.shutdown();
         log_line("stopped");
         return 0;

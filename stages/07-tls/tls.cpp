@@ -72,7 +72,15 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     // traffic) with authenticated encryption (GCM, ChaCha20-Poly1305).
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
     // Renegotiation is an old TLS 1.2 feature with a history of attacks.
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    // Session tickets are off, as Mozilla's server-side TLS guidelines ask
+    // unless their keys are rotated: a TLS 1.2 ticket is the session's
+    // secret encrypted under one key that OpenSSL makes at start-up and
+    // keeps until exit, so whoever steals that key can decrypt every TLS
+    // 1.2 session recorded since, which undoes ECDHE's forward secrecy (RFC
+    // 5077 section 5). Clients still resume through OpenSSL's session cache
+    // (a session id in TLS 1.2, a ticket that names a cache entry in TLS
+    // 1.3), whose entries expire after two hours.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
     SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
     // Read ahead: take whatever the socket holds in one read() instead of
     // a record's 5-byte header first and then its body, so a request costs

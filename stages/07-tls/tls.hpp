@@ -30,7 +30,14 @@ struct SslContextFree {
     void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
 };
 struct SslFree {
-    void operator()(SSL* ssl) const { SSL_free(ssl); }
+    // OpenSSL forgets the session of a connection freed before close_notify
+    // was sent; we tell it the shutdown is done, so that a client that left
+    // or sat idle until we closed can still resume: TLS 1.1 and later allow
+    // it (RFC 5246 section 7.2.1).
+    void operator()(SSL* ssl) const {
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_free(ssl);
+    }
 };
 using TlsContext = std::unique_ptr<SSL_CTX, SslContextFree>;
 using TlsSession = std::unique_ptr<SSL, SslFree>;

@@ -88,6 +88,11 @@ STAGE_TEST(6, "GET /delay/{ms} refuses more than 10 s, and non-numbers") {
 STAGE_RANGE_TEST(6, 7, "when the queue is full, a new connection gets 503 with Retry-After and is closed") {
     TestServer server({"--threads", "1", "--queue", "1"});
     Connection busy = server.connect();  // takes the only worker
+    // A first request makes sure the connection is set up (over TLS, the
+    // handshake is done), so that the slow one is really in flight: a
+    // connection that has sent nothing holds no worker.
+    busy.send(get("/hello/busy"));
+    REQUIRE(busy.read_response().status == 200);
     busy.send(get("/delay/1500"));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     Connection waiting = server.connect();  // fills the queue
@@ -135,7 +140,7 @@ STAGE_TEST(6, "a flood of connections gets only 200s and 503s, never silence or 
     INFO(ok << " ok, " << refused << " refused; first failure: " << (bad.empty() ? "none" : bad.front()));
     CHECK(bad.empty());
     CHECK(ok + refused == 60);
-    CHECK(ok >= 6);  // at least the workers and the queue were served
+    CHECK(ok >= 4);  // at least the four new connections the queue took
     CHECK(server.exchange(get("/hello/after")).response().status == 200);
 }
 

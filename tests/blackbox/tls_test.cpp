@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -368,6 +370,76 @@ STAGE_TEST(7, "--redirect-port answers plain HTTP with 308 to the same target on
         CHECK(moved.header("Location") == https_origin + "/login");
     }
     CHECK(fetch(server, "/hello/secure").status == 200);
+}
+
+STAGE_TEST(7, "the redirect names the server's own host and port, whatever Host the client sends") {
+    if (without_tls()) return;
+    const std::uint16_t plain_port = free_port();
+    TestServer server({"--redirect-port", std::to_string(plain_port)});
+    Connection client = connect_when_listening(plain_port);
+    client.send("GET /login?next=%2F HTTP/1.1\r\nHost: attacker.example\r\n\r\n");
+    const Response moved = client.read_response();
+    INFO(client.received());
+    CHECK(moved.status == 308);
+    CHECK(moved.header("Location") == "https://127.0.0.1:" + std::to_string(server.port()) + "/login?next=%2F");
+}
+
+namespace {
+
+// A TLS 1.2 handshake with OpenSSL's own client, on a plain socket;
+// `resume` offers a session from an earlier connection.
+struct SslCtxFree {
+    void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+};
+struct SslFree {
+    void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+struct SessionFree {
+    void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+};
+using Session = std::unique_ptr<SSL_SESSION, SessionFree>;
+
+struct Tls12Handshake {
+    bool done = false;
+    bool resumed = false;
+    bool got_ticket = false;
+    Session session;
+};
+
+Tls12Handshake tls12_handshake(std::uint16_t port, SSL_SESSION* resume) {
+    const std::unique_ptr<SSL_CTX, SslCtxFree> context(SSL_CTX_new(TLS_client_method()));
+    SSL_CTX_set_max_proto_version(context.get(), TLS1_2_VERSION);
+    Connection tcp(port);  // plain TCP; OpenSSL speaks on its socket
+    const timeval limit{5, 0};
+    ::setsockopt(tcp.fd(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    const std::unique_ptr<SSL, SslFree> ssl(SSL_new(context.get()));
+    SSL_set_fd(ssl.get(), tcp.fd());
+    SSL_set_tlsext_host_name(ssl.get(), "localhost");
+    if (resume != nullptr) SSL_set_session(ssl.get(), resume);
+    Tls12Handshake result;
+    result.done = SSL_connect(ssl.get()) == 1;
+    if (result.done) {
+        // TLS 1.2 delivers a ticket inside the handshake, before Finished.
+        result.resumed = SSL_session_reused(ssl.get()) == 1;
+        result.got_ticket = SSL_SESSION_has_ticket(SSL_get_session(ssl.get())) == 1;
+        result.session.reset(SSL_get1_session(ssl.get()));
+        SSL_shutdown(ssl.get());
+    }
+    return result;
+}
+
+}  // namespace
+
+STAGE_TEST(7, "TLS 1.2 gets no session ticket (its key would never change), and still resumes") {
+    if (without_tls()) return;
+    TestServer server;
+    const Tls12Handshake first = tls12_handshake(server.port(), nullptr);
+    REQUIRE(first.done);
+    CHECK_FALSE(first.got_ticket);
+    // Resumption by session id, from the server's session cache.
+    const Tls12Handshake second = tls12_handshake(server.port(), first.session.get());
+    REQUIRE(second.done);
+    CHECK(second.resumed);
 }
 
 // ---------------------------------------------------------------------------
