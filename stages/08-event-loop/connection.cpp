@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <optional>
@@ -16,13 +17,10 @@
 namespace {
 
 // ANCHOR: back_pressure
-// Back-pressure: while this much waits for a client to take it, we read
-// none of its requests. A client that sends requests but never reads the
-// answers then costs this much (and one response) until its send timeout.
+// While this much waits for a client to take it, we read none of its
+// requests: a client that never reads its answers costs this much (and one
+// answer), then its send timeout closes it.
 constexpr std::size_t kMaxUnsentBytes = 256 * 1024;
-// Over TLS a file joins the write queue this much at a time: four full TLS
-// records of 16 KiB.
-constexpr std::uint64_t kFileChunk = 64 * 1024;
 // ANCHOR_END: back_pressure
 
 // ANCHOR: keep_alive
@@ -49,14 +47,14 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // the kernel answers with a TCP reset, and a reset can destroy the response
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
-// what the client still sends until it closes too, for at most a second
-// (serve_connection discards, the loop keeps the time).
+// what the client still sends until it closes too, for at most a second.
+// serve_connection discards; the loop keeps the time (server.cpp).
 void close_gracefully(ClientConnection& connection) {
     LogBatch::flush();  // before the client can see the end, its requests are in the log
     // Over TLS, say goodbye in TLS first (close_notify), then in TCP.
     if (connection.tls) tls_close(connection.tls.get());
     ::shutdown(connection.socket.get(), SHUT_WR);
-    connection.lingering = true;
+    connection.waiting_for = WaitingFor::ClientClose;
 }
 // ANCHOR_END: close_gracefully
 
@@ -100,7 +98,7 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
 // ANCHOR: send_bytes
 // Bytes for the client go through TLS when the connection has a session,
 // straight to the socket otherwise. Nothing above this line knows which.
-// Bytes to the client: a count, 0 when it is gone, or nothing yet.
+// What the socket takes now: a count, 0 when the client is gone, or nothing yet.
 std::optional<std::size_t> send_bytes(ClientConnection& client, std::string_view bytes, bool more) {
     if (client.tls) return tls_write_some(client.tls.get(), bytes);
     return write_some(client.socket.get(), bytes, more);
@@ -112,6 +110,39 @@ std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer,
     return read_some(client.socket.get(), buffer, capacity);
 }
 // ANCHOR_END: send_bytes
+
+// ANCHOR: send_file_part
+// Over TLS a file joins the write queue's bytes this much at a time: four
+// full TLS records of 16 KiB.
+constexpr std::uint64_t kFileChunk = 64 * 1024;
+
+// The write queue's file. Plain TCP hands it to the kernel (sendfile). TLS
+// must encrypt every byte, so the file is read onto the queue's bytes in
+// bounded chunks, a chunk when they run low: a large file never sits in
+// memory whole. Returns what the socket took, or what was read: a count; 0
+// when the client is gone, or the file shrank since its length was taken
+// (that length cannot be kept); nothing when the socket is full.
+std::optional<std::size_t> send_file_part(ClientConnection& client) {
+    FileBody& file = client.unsent_file;
+    std::optional<std::size_t> n;
+    if (!client.tls) {
+        n = send_file(client.socket.get(), file.fd->get(), file.offset, file.length);
+    } else {
+        std::string& chunk = client.unsent;
+        const std::size_t start = chunk.size();
+        chunk.resize(start + std::min(file.length, kFileChunk));
+        const ssize_t got = ::pread(file.fd->get(), &chunk[start], chunk.size() - start, static_cast<off_t>(file.offset));
+        chunk.resize(start + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
+        n = chunk.size() - start;
+    }
+    if (n) {
+        file.offset += *n;
+        file.length -= *n;
+        if (file.length == 0) file.fd.reset();  // closes the file
+    }
+    return n;
+}
+// ANCHOR_END: send_file_part
 
 // ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
@@ -136,65 +167,30 @@ void send_response(ClientConnection& client, const HttpRequest& request, HttpRes
         response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
     }
     // One write for the whole response: status line, headers and body leave
-    // together (pipelined responses too). Two small writes on a keep-alive
-    // connection meet Nagle's algorithm on our side and delayed ACKs on the
-    // client's, and every response then waits about 40 ms. A file's head
-    // goes with MSG_MORE: the kernel sends it with the file's first bytes.
+    // together. Two small writes on a keep-alive connection meet Nagle's
+    // algorithm on our side and delayed ACKs on the client's, and every
+    // response then waits about 40 ms. So a file's head goes with MSG_MORE:
+    // the kernel holds it back and sends it with the file's first bytes.
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
-    log_request(client.peer, request, response.status, head.size() + file_bytes, start);
     client.unsent += head;
     if (file_bytes > 0) client.unsent_file = *response.file;
+    log_request(client.peer, request, response.status, head.size() + file_bytes, start);
 }
 // ANCHOR_END: send_response
 
-// ANCHOR: file_body
-// The first `n` bytes of the file in the write queue have left (or joined
-// its bytes); the file closes once none is left.
-void skip_file_bytes(ClientConnection& client, std::uint64_t n) {
-    FileBody& file = client.unsent_file;
-    file.offset += n;
-    file.length -= n;
-    if (file.length == 0) file.fd.reset();
-}
-
-// TLS must encrypt every byte of a file, so the file joins the queue's
-// bytes a bounded chunk at a time, as the socket takes them: a large file
-// never sits in memory whole. False: the file ended early (it shrank since
-// its length was taken, and that length cannot be kept).
-bool read_file_chunk(ClientConnection& client) {
-    const FileBody& file = client.unsent_file;
-    const std::size_t start = client.unsent.size();
-    client.unsent.resize(start + std::min(file.length, kFileChunk));
-    const ssize_t n = ::pread(file.fd->get(), &client.unsent[start], client.unsent.size() - start,
-                              static_cast<off_t>(file.offset));
-    if (n <= 0) return false;
-    client.unsent.resize(start + static_cast<std::size_t>(n));
-    skip_file_bytes(client, static_cast<std::uint64_t>(n));
-    return true;
-}
-// ANCHOR_END: file_body
-
 // ANCHOR: flush
-// Sends what the socket takes of the write queue: its bytes, then its file
-// (plain TCP hands that to the kernel: sendfile). False: the client is
-// gone, or the file shrank.
+// Sends what the socket takes of the write queue. False: the client is gone.
 bool flush(ClientConnection& client) {
     while (client.unsent_bytes() > 0) {
-        if (client.tls && client.unsent_file.length > 0 && client.unsent.size() < kFileChunk &&
-            !read_file_chunk(client)) {
-            return false;
-        }
-        const bool file_next = client.unsent.empty();  // never over TLS
-        const FileBody& file = client.unsent_file;
+        const bool more_file = client.unsent_file.length > 0;
+        const bool file_next = client.unsent.empty() || (client.tls && more_file && client.unsent.size() < kFileChunk);
         const std::optional<std::size_t> n =
-            file_next ? send_file(client.socket.get(), file.fd->get(), file.offset, file.length)
-                      : send_bytes(client, client.unsent, /*more=*/file.length > 0);
+            file_next ? send_file_part(client) : send_bytes(client, client.unsent, /*more=*/more_file);
         if (!n) return true;  // full: the loop waits until it is writable
         if (*n == 0) return false;
-        if (file_next) skip_file_bytes(client, *n);
-        else client.unsent.erase(0, *n);
+        if (!file_next) client.unsent.erase(0, *n);
     }
     // A queue that grew for one big response is given back, so that ten
     // thousand quiet connections do not each keep their largest.
@@ -203,7 +199,7 @@ bool flush(ClientConnection& client) {
 }
 // ANCHOR_END: flush
 
-// Sends the response to `request`. After the last one the connection
+// Queues the response to `request`. After the last one the connection
 // closes: at once if the client said close, else the careful way (we are
 // stopping, and it may be sending more).
 void answer(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
@@ -211,8 +207,7 @@ void answer(ClientConnection& client, const HttpRequest& request, HttpResponse& 
     const bool client_said_close = !client_wants_keep_alive(request);
     const bool keep_alive = !client_said_close && !stop.requested();
     send_response(client, request, response, keep_alive, start);
-    if (keep_alive) return;
-    client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
+    if (!keep_alive) client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
 }
 
 }  // namespace
@@ -249,6 +244,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         if (!client.tls) {
             client.tls = tls_start(options.tls_context, client.socket.get());
             if (!client.tls) return ServeResult::Closed;
+            client.waiting_for = WaitingFor::MoreBytes;
         }
         const HandshakeStep step = tls_handshake_step(client.tls.get());
         if (!step.done && step.error.empty()) {
@@ -275,8 +271,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 
     // A request whose handler blocked is back from the pool, answered.
     if (client.blocking) {
-        BlockingRequest& done = *client.blocking;
-        answer(client, done.request, done.response, done.start, stop);
+        answer(client, client.blocking->request, client.blocking->response, client.blocking->start, stop);
         client.blocking.reset();
     }
 
@@ -285,11 +280,11 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // the send timeout: it does not read).
         if (!flush(client)) return ServeResult::Closed;
         if (client.timed_out && client.unsent_bytes() > 0) return ServeResult::Closed;
-        if (client.lingering) {
+        if (client.waiting_for == WaitingFor::ClientClose) {
             // Closing the careful way: discard what still comes, until the
-            // client closes too (at most a megabyte; the loop keeps the time).
+            // client closes too (at most a megabyte a turn).
             for (std::size_t discarded = 0; discarded < 1024 * 1024 && !client.timed_out;) {
-                const auto n = read_some(client.socket.get(), buffer, sizeof buffer);
+                const std::optional<std::size_t> n = read_some(client.socket.get(), buffer, sizeof buffer);
                 if (!n) return ServeResult::WaitRead;
                 if (*n == 0) break;  // the client has closed its side too
                 discarded += *n;
@@ -301,12 +296,12 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             if (client.unsent_bytes() > 0) return ServeResult::WaitWrite;
             if (client.closing == Closing::AfterLastResponse) close_after_last_response(client);
             else close_gracefully(client);
-            if (!client.lingering) return ServeResult::Closed;
+            if (client.waiting_for != WaitingFor::ClientClose) return ServeResult::Closed;
             continue;
         }
         // Back-pressure: no more requests while the client owes us reading,
-        // or while a file is on its way (nothing queues behind one). Its bytes
-        // wait in the kernel, then its own send() waits (TCP flow control).
+        // or a file (nothing queues behind one). Its bytes wait in the
+        // kernel, then its own send() waits (TCP flow control).
         if (client.unsent.size() > kMaxUnsentBytes || client.unsent_file.length > 0) {
             return ServeResult::WaitWrite;
         }
@@ -355,13 +350,14 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // unless OpenSSL has just said that what it holds is only part of a record.
         const bool buffered = client.tls && SSL_has_pending(client.tls.get()) == 1 && !partial_record;
         if (!buffered && (has_read || client.timed_out || stop.requested())) {
-            if (client.timed_out && parser.started()) {
+            client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
+            if (!client.timed_out && !stop.requested()) return ServeResult::WaitRead;
+            if (parser.started() && client.timed_out) {
                 HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
                 send_response(client, parser.request(), response, /*keep_alive=*/false, Clock::now());
                 client.closing = Closing::Gracefully;
                 continue;
             }
-            if (!client.timed_out && !stop.requested()) return ServeResult::WaitRead;
             if (client.unsent_bytes() > 0) return ServeResult::WaitWrite;  // stopping: send it first
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close

@@ -6,8 +6,6 @@
 // socket at once and does, for each, what can be done without waiting.
 // The pool stays, for the handlers that block.
 
-#include <sys/resource.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -49,16 +47,6 @@ bool blocks(const HttpRequest& request) {
     return (request.method == "POST" && hashes) || request.path.starts_with("/delay/");
 }
 // ANCHOR_END: blocks
-
-// A connection holds a descriptor, and the soft limit is often 1024: raise
-// it toward the hard limit, as far as --max-connections needs (plus a few
-// for the listeners, epoll and logs). Past it, accepting pauses (server.cpp).
-void raise_descriptor_limit(long max_connections) {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-    limit.rlim_cur = std::min(limit.rlim_max, static_cast<rlim_t>(max_connections) + 64);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-}
 
 }  // namespace
 
@@ -168,7 +156,8 @@ int main(int argc, char** argv) {
     const Handler handler = [&router](HttpRequest& request) { return router.handle(request); };
     // ANCHOR_END: routes
 
-    raise_descriptor_limit(max_connections);
+    // A descriptor per connection, and a few for the listeners, epoll and logs.
+    raise_descriptor_limit(static_cast<rlim_t>(max_connections) + 64);
     try {
         StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
         const Fd listener = listen_tcp(host, static_cast<std::uint16_t>(port));

@@ -23,7 +23,6 @@ Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions
                std::size_t max_connections)
     : pool_(pool), stop_(stop), max_connections_(max_connections),
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
-      // A client has as long to take the next bytes of a response as to send a request.
       send_timers_(options.request_timeout), linger_timers_(kLingerTimeout),
       accept_timers_(kAcceptRetry),
       accept_retry_([this] { accept_new(true); }) {
@@ -51,9 +50,9 @@ void Server::run() {
             const LogBatch batch;  // the turn's log lines leave in one write()...
             loop_.run_once();
         }
-        // ...before the connections closed in the turn close their sockets:
-        // whoever sees a close finds its requests in the log. Not sooner,
-        // either: an event for one of them may still be in the turn's list.
+        // ...before the connections closed in the turn close their sockets,
+        // so whoever sees a close finds its requests in the log. Not sooner:
+        // an event for one of them may still be in the turn's list.
         for (Connection* connection : released_) connections_.erase(connection->position);
         released_.clear();
     }
@@ -64,8 +63,7 @@ void Server::run() {
 void Server::accept_connections(Listener& listener) {
     while (accepting_) {
         // At the limit, the connection idle the longest makes room (as in
-        // nginx): between requests it loses nothing a reconnect does not give
-        // back. Idle timers expire in order of idleness: it is the first.
+        // nginx): its idle timer is the first to expire.
         Timer* idle_longest = idle_timers_.first();
         if (open_ >= max_connections_ && idle_longest) idle_timers_.expire(*idle_longest);
         // None idle: newcomers wait in the kernel's queue until one closes.
@@ -78,7 +76,7 @@ void Server::accept_connections(Listener& listener) {
             if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
                 throw_errno("accept");
             }
-            // Out of descriptors: the client stays queued and the listener
+            // Out of descriptors: the client stays queued, the listener
             // readable. Trying again at once would spin: pause instead.
             log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
             accept_timers_.arm(accept_retry_, loop_.now());
@@ -107,7 +105,7 @@ void Server::accept_new(bool yes) {
 void Server::serve(Connection& connection, std::uint32_t events) {
     if (connection.closed) return;  // closed earlier in this turn
     // A reset, or both directions shut: nothing we send can arrive. (epoll
-    // reports these even for a socket watched for nothing, as while on the pool.)
+    // reports these even for a socket watched for nothing, as on the pool.)
     if ((events & (EPOLLERR | EPOLLHUP)) != 0) return close(connection);
     if (connection.on_pool) return;
     ClientConnection& client = connection.client;
@@ -127,16 +125,20 @@ void Server::serve(Connection& connection, std::uint32_t events) {
 
     // Arm the one timeout that applies: anew for another kind, for a new
     // request, and when the client takes bytes (a send timeout measures a stall).
-    const bool handshake = !client.tls_ready && listener.options.tls_context != nullptr;
-    TimerList& timeout = client.lingering                       ? linger_timers_
-                         : client.unsent_bytes() > 0            ? send_timers_
-                         : handshake || client.parser.started() ? request_timers_
-                                                                : idle_timers_;
+    TimerList& timeout = timeout_for(client);
     if (connection.timer.list() != &timeout || connection.timed_request != client.requests ||
         (&timeout == &send_timers_ && client.unsent_bytes() != unsent_before)) {
         timeout.arm(connection.timer, loop_.now());
         connection.timed_request = client.requests;
     }
+}
+
+// A client has as long to take the next bytes of a response as to send a
+// request: the send timeout is the request timeout.
+TimerList& Server::timeout_for(const ClientConnection& client) {
+    if (client.waiting_for == WaitingFor::ClientClose) return linger_timers_;
+    if (client.unsent_bytes() > 0) return send_timers_;
+    return client.waiting_for == WaitingFor::MoreBytes ? request_timers_ : idle_timers_;
 }
 // ANCHOR_END: serve
 

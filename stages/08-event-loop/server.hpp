@@ -36,9 +36,8 @@ private:
     };
 
     // ANCHOR: connection
-    // A connection as the loop holds it: the conversation, and what the loop
-    // keeps for it. A std::list node, so its address never changes: epoll,
-    // its timer and a pool job point at it.
+    // A connection as the loop holds it. A std::list node, so its address
+    // never changes: epoll, its timer and a pool job point at it.
     struct Connection : Watcher {
         Connection(Server& server, const Listener& listener, Fd socket, std::string peer);
         void on_ready(std::uint32_t events) override { server.serve(*this, events); }
@@ -56,10 +55,11 @@ private:
 
     void on_ready(std::uint32_t events) override;  // the stop signal
     void accept_connections(Listener& listener);
+    void accept_new(bool yes);
     void serve(Connection& connection, std::uint32_t events);
+    TimerList& timeout_for(const ClientConnection& client);
     void run_on_pool(Connection& connection);
     void close(Connection& connection);
-    void accept_new(bool yes);
 
     ThreadPool& pool_;
     const StopSignal& stop_;

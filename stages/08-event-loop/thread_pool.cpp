@@ -1,7 +1,8 @@
 #include "thread_pool.hpp"
 
 ThreadPool::ThreadPool(std::size_t threads, std::size_t queue_capacity)
-    : thread_count_(threads), capacity_(queue_capacity) {}
+    : thread_count_(threads),
+      capacity_(queue_capacity) {}
 
 ThreadPool::~ThreadPool() { shutdown(); }
 
@@ -36,7 +37,8 @@ void ThreadPool::run_worker() {
             job = std::move(queue_.front());
             queue_.pop_front();
         }
-        job();  // without the lock: the other workers keep going
+        // The work runs without the lock: the other workers keep going.
+        job();
     }
 }
 // ANCHOR_END: run_worker

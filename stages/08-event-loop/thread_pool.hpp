@@ -1,9 +1,10 @@
-// ThreadPool: a fixed number of worker threads fed by a bounded queue.
+// ThreadPool: a fixed number of worker threads fed by a bounded queue. From
+// stage 8 on it runs only the handlers that block, for the event loop.
 //
 //   event loop                      queue (at most N waiting)       workers
-//   POST /login -> try_submit() -->  [job][job][job]  ------------>  run, post the
-//                  |                                                  result back
-//                  | full
+//   POST /login -> try_submit() -->  [job][job][job]  ---------->  run the handler,
+//                  |                                                post the answer
+//                  | full                                           to the loop
 //                  v
 //            503 Service Unavailable
 //
@@ -11,7 +12,7 @@
 // and scheduling time; a thousand clients would mean a thousand threads.
 // With a pool, the load the server accepts is bounded: what does not fit
 // in the queue is refused at once, honestly, with 503, instead of making
-// everybody slow. From stage 8 the pool runs only the handlers that block.
+// everybody slow.
 #pragma once
 
 #include <condition_variable>
@@ -31,6 +32,7 @@ public:
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
+    // Starts the threads.
     void start();
 
     // Queues a job; false (and `job` untouched) when the queue is full.
@@ -45,8 +47,9 @@ private:
 
     const std::size_t thread_count_;
     const std::size_t capacity_;
-    mutable std::mutex mutex_;         // guards queue_ and stopping_
-    std::condition_variable ready_;    // signalled when queue_ gains work or stopping_ is set
+
+    std::mutex mutex_;                 // guards the queue and the flag
+    std::condition_variable ready_;    // signalled when queue_ gains work, or at a stop
     std::deque<Job> queue_;
     bool stopping_ = false;
     std::vector<std::thread> workers_;
