@@ -11,6 +11,7 @@
 #include "http_date.hpp"
 #include "log.hpp"
 #include "request_parser.hpp"
+#include "second_cache.hpp"
 #include "socket_io.hpp"
 #include "tls.hpp"
 
@@ -132,8 +133,8 @@ std::optional<std::size_t> send_file_part(ClientConnection& client) {
         const std::size_t start = chunk.size();
         chunk.resize(start + std::min(file.length, kFileChunk));
         const ssize_t got = ::pread(file.fd->get(), &chunk[start], chunk.size() - start, static_cast<off_t>(file.offset));
-        chunk.resize(start + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
-        n = chunk.size() - start;
+        n = got > 0 ? static_cast<std::size_t>(got) : 0;
+        chunk.resize(start + *n);
     }
     if (n) {
         file.offset += *n;
@@ -150,7 +151,8 @@ std::optional<std::size_t> send_file_part(ClientConnection& client) {
 // the log gets a line.
 void send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
                    bool keep_alive, Clock::time_point start) {
-    response.headers.add("Date", http_date(std::time(nullptr)));
+    thread_local SecondCache date(http_date);  // the same text for a whole second
+    response.headers.add("Date", date.text(std::time(nullptr)));
     response.headers.add("Server", "course-server");
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.

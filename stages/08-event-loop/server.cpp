@@ -133,6 +133,7 @@ void Server::serve(Connection& connection, std::uint32_t events) {
     }
 }
 
+// ANCHOR: timeout_for
 // A client has as long to take the next bytes of a response as to send a
 // request: the send timeout is the request timeout.
 TimerList& Server::timeout_for(const ClientConnection& client) {
@@ -140,6 +141,7 @@ TimerList& Server::timeout_for(const ClientConnection& client) {
     if (client.unsent_bytes() > 0) return send_timers_;
     return client.waiting_for == WaitingFor::MoreBytes ? request_timers_ : idle_timers_;
 }
+// ANCHOR_END: timeout_for
 // ANCHOR_END: serve
 
 // ANCHOR: run_on_pool
