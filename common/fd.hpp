@@ -6,8 +6,10 @@
 // so ownership is always visible in the types.
 #pragma once
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 class Fd {
@@ -43,3 +45,13 @@ public:
 private:
     int fd_ = -1;
 };
+
+// Raises this process's soft limit on open descriptors (RLIMIT_NOFILE,
+// often 1024) to `wanted`, or as far as the hard limit allows (see
+// getrlimit(2)). Failing changes nothing: the server then meets EMFILE.
+inline void raise_descriptor_limit(rlim_t wanted) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+    limit.rlim_cur = std::min(limit.rlim_max, wanted);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+}

@@ -7,22 +7,63 @@
 #include <ctime>
 #include <string>
 
+namespace {
+
+// The lines held by this thread's open LogBatch objects (the outermost one
+// writes them); the buffer is kept, so a batch allocates nothing once warm.
+thread_local int t_open_batches = 0;
+thread_local std::string t_batch;
+
+void write_stderr(const std::string& text) {
+    // Best effort: a log line that cannot be written is not worth failing for.
+    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
+}
+
+}  // namespace
+
 void log_line(std::string_view message) {
     using namespace std::chrono;
     const auto now = system_clock::now();
     const std::time_t seconds = system_clock::to_time_t(now);
     const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
 
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[40];
-    const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                                utc.tm_min, utc.tm_sec, static_cast<int>(millis));
+    // "2026-01-31T12:00:00." changes once a second: format it then, and
+    // only the milliseconds for every line (a busy server logs thousands a
+    // second).
+    thread_local std::time_t formatted = -1;
+    thread_local char stamp[40];
+    if (seconds != formatted) {
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.", utc.tm_year + 1900,
+                      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+        formatted = seconds;
+    }
+    constexpr std::size_t n = sizeof "2026-01-31T12:00:00." - 1;
+    stamp[n] = static_cast<char>('0' + millis / 100);
+    stamp[n + 1] = static_cast<char>('0' + millis / 10 % 10);
+    stamp[n + 2] = static_cast<char>('0' + millis % 10);
+    stamp[n + 3] = 'Z';
+    stamp[n + 4] = ' ';
 
-    std::string line(stamp, static_cast<std::size_t>(n));
+    if (t_open_batches > 0) {
+        t_batch.append(stamp, n + 5).append(message) += '\n';
+        return;
+    }
+    std::string line(stamp, n + 5);
     line += message;
     line += '\n';
-    // Best effort: a log line that cannot be written is not worth failing for.
-    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+    write_stderr(line);
+}
+
+LogBatch::LogBatch() { ++t_open_batches; }
+
+LogBatch::~LogBatch() {
+    if (--t_open_batches == 0) flush();
+}
+
+void LogBatch::flush() {
+    if (t_batch.empty()) return;
+    write_stderr(t_batch);
+    t_batch.clear();
 }

@@ -201,6 +201,9 @@ STAGE_TEST(6, "overloaded, every connection gets a whole 200 or 503 with Retry-A
             << " were reset; first failure: " << (first_failure.empty() ? "none" : first_failure));
     CHECK(resets == 0);
     CHECK(ok + refused == 300);
-    CHECK(refused >= 5);  // over TLS fewer than 300: the crowd takes longer to connect
+    // Stages 6 and 7 refuse what the pool cannot take (over TLS fewer: the
+    // crowd takes longer to connect). From stage 8 the loop takes every
+    // connection, and /hello needs no worker: 300 times 200.
+    if (test_target().stage < 8) CHECK(refused >= 5);
     for (Connection& blocker : blockers) CHECK(blocker.read_response(false, 5s).status == 200);
 }

@@ -5,7 +5,8 @@
 // tests/support/test_server.hpp). These check what TLS itself adds: the
 // versions and certificate, HSTS, Secure cookies, the redirect from plain
 // HTTP, bad certificate files, and a server that survives clients that get
-// TLS wrong.
+// TLS wrong. From stage 8 every test runs once more without TLS (--plain),
+// where these skip themselves.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -166,17 +167,27 @@ void write_file(const std::string& path, std::string_view text) {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// From stage 8, --plain serves HTTP without TLS. The tests of this file
+// check TLS itself: under --plain they have nothing to test, and say so.
+bool without_tls() {
+    if (!test_target().has_server_arg("--plain")) return false;
+    MESSAGE("skipped: the server runs with --plain, without TLS");
+    return true;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
 // The handshake.
 
 STAGE_TEST(7, "the first line is 'listening on https://127.0.0.1:PORT'") {
+    if (without_tls()) return;
     TestServer server;
     CHECK(server.listening_line() == "listening on https://127.0.0.1:" + std::to_string(server.port()));
 }
 
 STAGE_TEST(7, "TLS 1.3 and TLS 1.2 handshakes succeed, and each serves a request") {
+    if (without_tls()) return;
     TestServer server;
     for (const auto& [version, name] : {std::pair{TlsVersion::tls1_3, "TLSv1.3"},
                                         std::pair{TlsVersion::tls1_2, "TLSv1.2"}}) {
@@ -193,6 +204,7 @@ STAGE_TEST(7, "TLS 1.3 and TLS 1.2 handshakes succeed, and each serves a request
 }
 
 STAGE_TEST(7, "TLS 1.1 and 1.0 are refused, and the server goes on serving") {
+    if (without_tls()) return;
     TestServer server;
     for (const auto& [version, name] : {std::pair{TlsVersion::tls1_1, "TLS 1.1"},
                                         std::pair{TlsVersion::tls1_0, "TLS 1.0"}}) {
@@ -206,6 +218,7 @@ STAGE_TEST(7, "TLS 1.1 and 1.0 are refused, and the server goes on serving") {
 }
 
 STAGE_TEST(7, "TLS 1.2 uses only forward-secret AEAD cipher suites") {
+    if (without_tls()) return;
     TestServer server;
     Connection modern = server.connect_tls(only_version(TlsVersion::tls1_2));
     REQUIRE_MESSAGE(modern.finish_handshake(), modern.tls_error());
@@ -227,6 +240,7 @@ STAGE_TEST(7, "TLS 1.2 uses only forward-secret AEAD cipher suites") {
 }
 
 STAGE_TEST(7, "ALPN selects http/1.1; a client that offers no ALPN is served too") {
+    if (without_tls()) return;
     TestServer server;
     Connection client = server.connect();
     REQUIRE_MESSAGE(client.finish_handshake(), client.tls_error());
@@ -242,6 +256,7 @@ STAGE_TEST(7, "ALPN selects http/1.1; a client that offers no ALPN is served too
 }
 
 STAGE_TEST(7, "the certificate verifies against build/certs/cert.pem for 127.0.0.1 and localhost") {
+    if (without_tls()) return;
     TestServer server;
     Connection by_ip = server.connect();  // SNI localhost, certificate checked for 127.0.0.1
     CHECK_MESSAGE(by_ip.finish_handshake(), by_ip.tls_error());
@@ -258,6 +273,7 @@ STAGE_TEST(7, "the certificate verifies against build/certs/cert.pem for 127.0.0
 }
 
 STAGE_TEST(7, "a client that rejects the certificate is logged, and the server goes on serving") {
+    if (without_tls()) return;
     TestServer server;
     // The certificate names localhost and 127.0.0.1, not example.com: the
     // client aborts the handshake with an alert, as a browser would.
@@ -276,6 +292,7 @@ STAGE_TEST(7, "a client that rejects the certificate is logged, and the server g
 // HTTP over TLS.
 
 STAGE_TEST(7, "every response carries Strict-Transport-Security with a max-age of a year") {
+    if (without_tls()) return;
     TestServer server;
     const std::vector<std::pair<std::string, int>> requests = {
         {get("/"), 200},
@@ -298,6 +315,7 @@ STAGE_TEST(7, "every response carries Strict-Transport-Security with a max-age o
 }
 
 STAGE_TEST(7, "the session cookie is Secure, and the session works over TLS") {
+    if (without_tls()) return;
     TestServer server;
     const std::string form = "username=alice&password=wonderland";
     Connection client = server.connect();
@@ -326,6 +344,7 @@ STAGE_TEST(7, "the session cookie is Secure, and the session works over TLS") {
 }
 
 STAGE_TEST(7, "--redirect-port answers plain HTTP with 308 to the same target on https") {
+    if (without_tls()) return;
     const std::uint16_t plain_port = free_port();
     TestServer server({"--redirect-port", std::to_string(plain_port)});
     const std::string https_origin = "https://127.0.0.1:" + std::to_string(server.port());
@@ -355,6 +374,7 @@ STAGE_TEST(7, "--redirect-port answers plain HTTP with 308 to the same target on
 }
 
 STAGE_TEST(7, "the redirect names the server's own host and port, whatever Host the client sends") {
+    if (without_tls()) return;
     const std::uint16_t plain_port = free_port();
     TestServer server({"--redirect-port", std::to_string(plain_port)});
     Connection client = connect_when_listening(plain_port);
@@ -412,6 +432,7 @@ Tls12Handshake tls12_handshake(std::uint16_t port, SSL_SESSION* resume) {
 }  // namespace
 
 STAGE_TEST(7, "TLS 1.2 gets no session ticket (its key would never change), and still resumes") {
+    if (without_tls()) return;
     TestServer server;
     const Tls12Handshake first = tls12_handshake(server.port(), nullptr);
     REQUIRE(first.done);
@@ -426,6 +447,7 @@ STAGE_TEST(7, "TLS 1.2 gets no session ticket (its key would never change), and 
 // Clients that get TLS wrong.
 
 STAGE_TEST(7, "plain HTTP sent to the TLS port is not answered as HTTP, and is logged") {
+    if (without_tls()) return;
     TestServer server;
     const std::size_t log_before = server.log().size();
     Connection plain = server.connect_plain();
@@ -443,6 +465,7 @@ STAGE_TEST(7, "plain HTTP sent to the TLS port is not answered as HTTP, and is l
 }
 
 STAGE_TEST(7, "clients that stall their handshake do not stall the server") {
+    if (without_tls()) return;
     TestServer server;
     const std::string hello = tls_client_hello();
     // More stalled clients than stage 6 has workers: four that never say a
@@ -462,6 +485,7 @@ STAGE_TEST(7, "clients that stall their handshake do not stall the server") {
 }
 
 STAGE_TEST(7, "clients that vanish mid-handshake do not stop the server") {
+    if (without_tls()) return;
     TestServer server;
     const std::string hello = tls_client_hello();
     for (int i = 0; i < 8; ++i) {
@@ -491,6 +515,7 @@ STAGE_TEST(7, "clients that vanish mid-handshake do not stop the server") {
 // Certificate files.
 
 STAGE_TEST(7, "a missing --cert or --key file is a one-line error naming it, exit status 2") {
+    if (without_tls()) return;
     const std::string missing = "build/no-such-folder/missing.pem";
     for (const char* flag : {"--cert", "--key"}) {
         INFO(flag << " " << missing);
@@ -502,6 +527,7 @@ STAGE_TEST(7, "a missing --cert or --key file is a one-line error naming it, exi
 }
 
 STAGE_TEST(7, "a --cert file that is not a certificate is an error naming it, exit status 2") {
+    if (without_tls()) return;
     const TempDir dir;
     const std::string garbage = dir.file("garbage.pem");
     write_file(garbage, "this is not a certificate\n");
@@ -512,6 +538,7 @@ STAGE_TEST(7, "a --cert file that is not a certificate is an error naming it, ex
 }
 
 STAGE_TEST(7, "a key that does not match the certificate is an error naming it, exit status 2") {
+    if (without_tls()) return;
     const TempDir dir;
     const std::string other_key = dir.file("other-key.pem");
     write_new_key(other_key);

@@ -1,7 +1,9 @@
-// Dates in HTTP (stage 3 writes them; stage 4 reads them too).
+// Dates in HTTP (stage 3 writes them; stage 4 reads them too; stage 8
+// makes the Date header once a second).
 #include <doctest/doctest.h>
 
 #include "http_date.hpp"
+#include "second_cache.hpp"
 
 // RFC 9110 section 5.6.7's example, 784111777 seconds after 1970.
 constexpr std::time_t kExample = 784111777;
@@ -29,5 +31,24 @@ TEST_CASE("stage 4: anything else is no date") {
         INFO(bad);
         CHECK_FALSE(parse_http_date(bad).has_value());
     }
+}
+#endif
+
+#if COURSE_STAGE >= 8
+namespace {
+int g_made = 0;
+std::string counted_date(std::time_t time) {
+    ++g_made;
+    return http_date(time);
+}
+}  // namespace
+
+TEST_CASE("stage 8: a SecondCache makes the Date once a second") {
+    SecondCache date(counted_date);
+    CHECK(date.text(kExample) == "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK(date.text(kExample) == "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK(g_made == 1);
+    CHECK(date.text(kExample + 1) == "Sun, 06 Nov 1994 08:49:38 GMT");
+    CHECK(g_made == 2);
 }
 #endif

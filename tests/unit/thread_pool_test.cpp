@@ -1,5 +1,6 @@
 // The ThreadPool (stage 6): bounded queue, turns, the waiting room,
-// draining on shutdown.
+// draining on shutdown. From stage 8 on it runs jobs for the event loop
+// instead of connections.
 #include <doctest/doctest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 
 #include "thread_pool.hpp"
 
+#if COURSE_STAGE < 8
 using namespace std::chrono_literals;
 
 namespace {
@@ -171,3 +173,36 @@ TEST_CASE("after shutdown no work is accepted") {
     ClientConnection late = named("late");
     CHECK_FALSE(pool.try_submit(late));
 }
+
+#else
+
+TEST_CASE("a full queue refuses a job and leaves it with the caller") {
+    ThreadPool pool(1, 2);  // not started: nothing leaves the queue
+    int ran = 0;
+    ThreadPool::Job a = [&] { ++ran; }, b = a, c = a;
+    CHECK(pool.try_submit(a));
+    CHECK(pool.try_submit(b));
+    CHECK_FALSE(pool.try_submit(c));
+    REQUIRE(c);  // not moved from
+    c();
+    CHECK(ran == 1);
+}
+
+TEST_CASE("every queued job runs, and shutdown waits for all of them") {
+    std::atomic<int> done = 0;
+    ThreadPool pool(3, 100);
+    for (int i = 0; i < 50; ++i) {
+        ThreadPool::Job job = [&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            ++done;
+        };
+        REQUIRE(pool.try_submit(job));
+    }
+    pool.start();
+    pool.shutdown();
+    CHECK(done == 50);
+    ThreadPool::Job late = [] {};
+    CHECK_FALSE(pool.try_submit(late));  // after shutdown no work is accepted
+}
+
+#endif

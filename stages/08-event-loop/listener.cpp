@@ -1,0 +1,107 @@
+#include "listener.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "errors.hpp"
+
+// ANCHOR: listen_tcp
+Fd listen_tcp(const std::string& host, std::uint16_t port) {
+    // getaddrinfo turns "127.0.0.1", "::1" or "localhost" into a socket address.
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;      // IPv4 or IPv6, whichever `host` is
+    hints.ai_socktype = SOCK_STREAM;  // TCP
+    hints.ai_flags = AI_PASSIVE;      // an address to bind to, not to connect to
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+        throw std::runtime_error("cannot use host '" + host + "': " + gai_strerror(rc));
+    }
+    const addrinfo address = *found;  // the first answer is the one we use
+    sockaddr_storage storage{};
+    std::memcpy(&storage, found->ai_addr, found->ai_addrlen);
+    freeaddrinfo(found);
+
+    // Non-blocking: the event loop takes connections until accept() would wait.
+    Fd listener(::socket(address.ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!listener.valid()) throw_errno("socket");
+
+    // Without SO_REUSEADDR a restarted server cannot bind its port for a
+    // minute or two, while old connections sit in TIME_WAIT.
+    const int yes = 1;
+    if (::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) < 0) {
+        throw_errno("setsockopt SO_REUSEADDR");
+    }
+    if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&storage), address.ai_addrlen) <
+        0) {
+        throw_errno("bind " + host + ":" + service);
+    }
+    // The backlog is how many finished handshakes may wait for accept().
+    // Tutorials often pass 5; under a burst of clients the kernel then drops
+    // connection attempts and clients stall for a second or more before
+    // retrying. SOMAXCONN asks for the system maximum (the kernel caps it at
+    // net.core.somaxconn; see listen(2)).
+    if (::listen(listener.get(), SOMAXCONN) < 0) throw_errno("listen");
+
+    // Have accept() wake us for a connection only once its first bytes have
+    // arrived (TCP_DEFER_ACCEPT, tcp(7); Linux only). A browser or wrk sends
+    // its request right after connecting, so the worker that takes the
+    // connection finds the request there, instead of going to sleep in
+    // poll() until it comes: one thread switch less per connection. A client
+    // that stays silent is handed over anyway after about a second (the
+    // kernel resends its SYN-ACK once), and then our own timeouts apply.
+    const int defer_seconds = 1;
+    if (::setsockopt(listener.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds,
+                     sizeof defer_seconds) < 0) {
+        throw_errno("setsockopt TCP_DEFER_ACCEPT");
+    }
+    return listener;
+}
+// ANCHOR_END: listen_tcp
+
+std::uint16_t bound_port(int listen_fd) {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    if (::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&storage), &length) < 0) {
+        throw_errno("getsockname");
+    }
+    if (storage.ss_family == AF_INET6) {
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+    }
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+}
+
+namespace {
+
+std::string describe(const sockaddr_storage& storage) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    std::uint16_t port = 0;
+    if (storage.ss_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        port = ntohs(in6->sin6_port);
+        return std::string("[") + text + "]:" + std::to_string(port);
+    }
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&storage);
+    ::inet_ntop(AF_INET, &in4->sin_addr, text, sizeof text);
+    port = ntohs(in4->sin_port);
+    return std::string(text) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+Fd accept_client(int listen_fd, std::string& peer) {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    // SOCK_NONBLOCK: the event loop's sockets never make it wait.
+    Fd client(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&storage), &length,
+                        SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (client.valid()) peer = describe(storage);
+    return client;
+}

@@ -1,0 +1,196 @@
+#include "server.hpp"
+
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+
+namespace {
+
+// A careful close (close_gracefully) waits this long at most for the client.
+constexpr std::chrono::seconds kLingerTimeout{1};
+// Out of descriptors (EMFILE), accepting pauses this long, or until a
+// connection closes: trying again at once would fail again at once.
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+}  // namespace
+
+Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions& options,
+               std::size_t max_connections)
+    : pool_(pool), stop_(stop), max_connections_(max_connections),
+      request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
+      send_timers_(options.request_timeout), linger_timers_(kLingerTimeout),
+      accept_timers_(kAcceptRetry),
+      accept_retry_([this] { accept_new(true); }) {
+    loop_.add_timers({&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_});
+    loop_.watch(stop_.fd(), EPOLLIN, *this);  // readable once SIGINT or SIGTERM came
+}
+
+Server::Connection::Connection(Server& server, const Listener& listener, Fd socket, std::string peer)
+    : server(server), listener(listener), timer([this] {
+          client.timed_out = true;
+          this->server.serve(*this, 0);
+      }) {
+    client.socket = std::move(socket);
+    client.peer = std::move(peer);
+}
+
+void Server::listen(int listener, const Handler& handler, const ConnectionOptions& options) {
+    loop_.watch(listener, EPOLLIN, listeners_.emplace_back(*this, listener, handler, options));
+}
+
+// ANCHOR: run
+void Server::run() {
+    while (!stopping_ || !connections_.empty()) {
+        {
+            const LogBatch batch;  // the turn's log lines leave in one write()...
+            loop_.run_once();
+        }
+        // ...before the connections closed in the turn close their sockets,
+        // so whoever sees a close finds its requests in the log. Not sooner:
+        // an event for one of them may still be in the turn's list.
+        for (Connection* connection : released_) connections_.erase(connection->position);
+        released_.clear();
+    }
+}
+// ANCHOR_END: run
+
+// ANCHOR: accept_connections
+void Server::accept_connections(Listener& listener) {
+    while (accepting_) {
+        // At the limit, the connection idle the longest makes room (as in
+        // nginx): its idle timer is the first to expire.
+        Timer* idle_longest = idle_timers_.first();
+        if (open_ >= max_connections_ && idle_longest) idle_timers_.expire(*idle_longest);
+        // None idle: newcomers wait in the kernel's queue until one closes.
+        if (open_ >= max_connections_) return accept_new(false);
+        std::string peer;
+        Fd socket = accept_client(listener.fd, peer);
+        if (!socket.valid()) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // none left
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) continue;
+            if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
+                throw_errno("accept");
+            }
+            // Out of descriptors: the client stays queued, the listener
+            // readable. Trying again at once would spin: pause instead.
+            log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
+            accept_timers_.arm(accept_retry_, loop_.now());
+            return accept_new(false);
+        }
+        Connection& connection =
+            connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
+        connection.position = std::prev(connections_.end());
+        ++open_;
+        connection.events = EPOLLIN | EPOLLRDHUP;
+        loop_.watch(connection.client.socket.get(), connection.events, connection);
+        serve(connection, 0);  // its first bytes are usually here already (TCP_DEFER_ACCEPT)
+    }
+}
+
+void Server::accept_new(bool yes) {
+    if (yes == accepting_ || (yes && stopping_)) return;
+    accepting_ = yes;
+    accept_retry_.cancel();
+    const std::uint32_t events = yes ? EPOLLIN : 0U;
+    for (Listener& listener : listeners_) loop_.change(listener.fd, events, listener);
+}
+// ANCHOR_END: accept_connections
+
+// ANCHOR: serve
+void Server::serve(Connection& connection, std::uint32_t events) {
+    if (connection.closed) return;  // closed earlier in this turn
+    // A reset, or both directions shut: nothing we send can arrive. (epoll
+    // reports these even for a socket watched for nothing, as on the pool.)
+    if ((events & (EPOLLERR | EPOLLHUP)) != 0) return close(connection);
+    if (connection.on_pool) return;
+    ClientConnection& client = connection.client;
+    const Listener& listener = connection.listener;
+    const std::uint64_t unsent_before = client.unsent_bytes();
+    const ServeResult result = serve_connection(client, listener.handler, stop_, listener.options);
+    client.timed_out = false;
+    if (result == ServeResult::Closed) return close(connection);
+    if (result == ServeResult::Blocking) return run_on_pool(connection);
+
+    // Tell epoll what it waits for: epoll_ctl only when that changes, so on
+    // a keep-alive connection whose responses fit the socket, never.
+    std::uint32_t wanted = result == ServeResult::WaitRead ? EPOLLIN | EPOLLRDHUP : 0;
+    if (result == ServeResult::WaitWrite || client.unsent_bytes() > 0) wanted |= EPOLLOUT;
+    if (wanted != connection.events) loop_.change(client.socket.get(), wanted, connection);
+    connection.events = wanted;
+
+    // Arm the one timeout that applies: anew for another kind, for a new
+    // request, and when the client takes bytes (a send timeout measures a stall).
+    TimerList& timeout = timeout_for(client);
+    if (connection.timer.list() != &timeout || connection.timed_request != client.requests ||
+        (&timeout == &send_timers_ && client.unsent_bytes() != unsent_before)) {
+        timeout.arm(connection.timer, loop_.now());
+        connection.timed_request = client.requests;
+    }
+}
+
+// ANCHOR: timeout_for
+// A client has as long to take the next bytes of a response as to send a
+// request: the send timeout is the request timeout.
+TimerList& Server::timeout_for(const ClientConnection& client) {
+    if (client.waiting_for == WaitingFor::ClientClose) return linger_timers_;
+    if (client.unsent_bytes() > 0) return send_timers_;
+    return client.waiting_for == WaitingFor::MoreBytes ? request_timers_ : idle_timers_;
+}
+// ANCHOR_END: timeout_for
+// ANCHOR_END: serve
+
+// ANCHOR: run_on_pool
+// A handler that blocks runs on a worker while the loop goes on; this
+// connection waits until the worker posts the response back to the loop.
+void Server::run_on_pool(Connection& connection) {
+    ThreadPool::Job job = [this, &connection] {
+        BlockingRequest& blocking = *connection.client.blocking;
+        const Handler& handler = connection.listener.handler;
+        blocking.response = call_handler(handler, blocking.request, connection.client.peer);
+        loop_.post([this, &connection] {  // on the loop's thread
+            connection.on_pool = false;
+            if (connection.closed) released_.push_back(&connection);  // the client left meanwhile
+            else serve(connection, 0);
+        });
+    };
+    connection.on_pool = pool_.try_submit(job);
+    if (!connection.on_pool) {
+        HttpResponse& busy = connection.client.blocking->response;
+        busy = HttpResponse::error(503, "every worker is busy; try again in a moment");
+        // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
+        busy.headers.add("Retry-After", "1");
+        return serve(connection, 0);
+    }
+    connection.timer.cancel();  // this wait is ours, not the client's
+    if (connection.events != 0) loop_.change(connection.client.socket.get(), 0, connection);
+    connection.events = 0;
+}
+// ANCHOR_END: run_on_pool
+
+// The socket closes when the connection is destroyed: at the end of the
+// turn (after its log lines), or once the pool is done with it.
+void Server::close(Connection& connection) {
+    connection.closed = true;
+    connection.timer.cancel();
+    if (connection.on_pool) loop_.forget(connection.client.socket.get());
+    else released_.push_back(&connection);
+    --open_;
+    accept_new(true);  // a descriptor is free again
+}
+
+// ANCHOR: stop
+// SIGINT/SIGTERM: accept no more, close what has nothing in flight, and let
+// run() go on until the requests in flight (on the pool too) are answered.
+void Server::on_ready(std::uint32_t) {
+    log_line("stopping: finishing the requests in flight");
+    accept_new(false);
+    stopping_ = true;
+    loop_.forget(stop_.fd());  // never drained: level-triggered, it would wake every turn
+    for (Connection& connection : connections_) serve(connection, 0);  // each sees the stop
+}
+// ANCHOR_END: stop

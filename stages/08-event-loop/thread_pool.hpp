@@ -1,0 +1,56 @@
+// ThreadPool: a fixed number of worker threads fed by a bounded queue. From
+// stage 8 on it runs only the handlers that block, for the event loop.
+//
+//   event loop                      queue (at most N waiting)       workers
+//   POST /login -> try_submit() -->  [job][job][job]  ---------->  run the handler,
+//                  |                                                post the answer
+//                  | full                                           to the loop
+//                  v
+//            503 Service Unavailable
+//
+// Why a fixed number? A thread per connection costs memory (a stack each)
+// and scheduling time; a thousand clients would mean a thousand threads.
+// With a pool, the load the server accepts is bounded: what does not fit
+// in the queue is refused at once, honestly, with 503, instead of making
+// everybody slow.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+class ThreadPool {
+public:
+    using Job = std::function<void()>;
+
+    ThreadPool(std::size_t threads, std::size_t queue_capacity);
+    ~ThreadPool();  // finishes the queue, then joins the workers
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    // Starts the threads.
+    void start();
+
+    // Queues a job; false (and `job` untouched) when the queue is full.
+    bool try_submit(Job& job);
+
+    // Stops taking work; the workers finish every queued job and exit.
+    // Idempotent.
+    void shutdown();
+
+private:
+    void run_worker();
+
+    const std::size_t thread_count_;
+    const std::size_t capacity_;
+
+    std::mutex mutex_;                 // guards the queue and the flag
+    std::condition_variable ready_;    // signalled when queue_ gains work, or at a stop
+    std::deque<Job> queue_;
+    bool stopping_ = false;
+    std::vector<std::thread> workers_;
+};
