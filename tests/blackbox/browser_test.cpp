@@ -28,6 +28,7 @@
 #include "errors.hpp"
 #include "fd.hpp"
 #include "stage_test.hpp"
+#include "temp_folder.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -57,9 +58,6 @@ std::string json_string(const std::string& message, const std::string& key) {
 class Browser {
 public:
     explicit Browser(const std::string& path) {
-        char profile[] = "/tmp/course-chromium-XXXXXX";
-        if (::mkdtemp(profile) == nullptr) throw_errno("mkdtemp");
-        profile_ = profile;
         int commands[2];  // we write, Chromium reads on its fd 3
         int events[2];    // Chromium writes on its fd 4, we read
         if (::pipe(commands) < 0 || ::pipe(events) < 0) throw_errno("pipe");
@@ -71,7 +69,7 @@ public:
             ::dup2(null, STDOUT_FILENO);
             ::dup2(null, STDERR_FILENO);
             for (int fd = 5; fd < 1024; ++fd) ::close(fd);
-            const std::string profile_flag = "--user-data-dir=" + profile_;
+            const std::string profile_flag = "--user-data-dir=" + profile_.path();
             ::execl(path.c_str(), path.c_str(), "--headless", "--no-sandbox", "--disable-gpu",
                     "--remote-debugging-pipe", "--ignore-certificate-errors", "--no-first-run",
                     "--disable-breakpad", "--disable-crash-reporter", "--disable-extensions",
@@ -104,7 +102,6 @@ public:
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
-        std::filesystem::remove_all(profile_);
     }
     Browser(const Browser&) = delete;
     Browser& operator=(const Browser&) = delete;
@@ -177,8 +174,8 @@ public:
     std::string cookies() { return call("Storage.getCookies", "{}"); }
 
 private:
+    const TempFolder profile_{"chromium"};  // removed after ~Browser has stopped Chromium
     pid_t pid_ = -1;
-    std::string profile_;
     Fd to_browser_;
     Fd from_browser_;
     std::string received_;

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -22,6 +21,7 @@
 
 #include "stage_test.hpp"
 #include "strings.hpp"
+#include "temp_folder.hpp"
 #include "test_server.hpp"
 
 using namespace std::chrono_literals;
@@ -29,8 +29,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"; }
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -70,18 +68,6 @@ double cpu_seconds(pid_t pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-// This test process needs a descriptor per client: raise its own soft limit.
-void allow_descriptors(rlim_t wanted) {
-    rlimit limit{};
-    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
-    if (limit.rlim_cur >= wanted) return;
-    REQUIRE_MESSAGE((limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted),
-                    "the hard limit on open files (ulimit -Hn) is " << limit.rlim_max << ", below "
-                                                                    << wanted);
-    limit.rlim_cur = wanted;
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &limit) == 0);
-}
-
 // A connection whose handshake (over TLS) is done, so that what is timed
 // afterwards is a request, not a handshake.
 Connection connected(const TestServer& server) {
@@ -102,12 +88,10 @@ void another_client_is_answered_at_once(const TestServer& server) {
 // A root with the pages the server needs and a file big.bin of `bytes`,
 // each 8-byte word holding its own offset, so a misplaced chunk shows where.
 struct RootWithBigFile {
-    std::string root;
+    const TempFolder folder{"loop-files"};
+    const std::string root = folder.path();
     std::string content;
     explicit RootWithBigFile(std::size_t bytes) : content(bytes, '\0') {
-        char dir[] = "/tmp/course-loop-files-XXXXXX";
-        REQUIRE(::mkdtemp(dir) != nullptr);
-        root = dir;
         for (const char* page : {"index.html", "account.html", "message.html"}) {
             std::ofstream(root + "/" + page) << "<p>{{detail}}</p>\n";
         }
@@ -117,9 +101,6 @@ struct RootWithBigFile {
         }
         std::ofstream(root + "/big.bin", std::ios::binary) << content;
     }
-    ~RootWithBigFile() { std::filesystem::remove_all(root); }
-    RootWithBigFile(const RootWithBigFile&) = delete;
-    RootWithBigFile& operator=(const RootWithBigFile&) = delete;
 };
 
 }  // namespace

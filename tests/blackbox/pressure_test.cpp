@@ -7,7 +7,6 @@
 // within a second every time, the way a visitor would expect.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -27,18 +26,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Hundreds of connections need as many descriptors, in this process and in
-// the server it starts: raise the soft limit as far as the hard one allows
-// (many systems start at 1024).
-void allow_descriptors(rlim_t wanted) {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
-    limit.rlim_cur = std::min(wanted, limit.rlim_max);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-}
-
-std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"; }
 
 // Probes the server every 100 ms until `stop` is set.
 class Prober {

@@ -1,17 +1,16 @@
 // Stage 5: users, sessions, cookies, 401/403/409/415/429.
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <vector>
 
+#include "shell.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
+#include "temp_folder.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -23,15 +22,18 @@ std::string form_post(const std::string& path, const std::string& body,
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-std::string get(const std::string& path, const std::string& extra_headers = "") {
-    return "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + extra_headers + "\r\n";
-}
-
 // "session_id=ab12...; HttpOnly; ..." -> "ab12..."
 std::string session_id_of(const Response& response) {
     const std::string cookie = response.header("Set-Cookie");
     if (!cookie.starts_with("session_id=")) return "";
     return cookie.substr(11, cookie.find(';') - 11);
+}
+
+// The users-file line for `user` that the server's --hash-password makes
+// from the password in `password_file`.
+std::string hash_password(const std::string& user, const std::string& password_file) {
+    return shell(shell_quote(test_target().server_path) + " --hash-password " + user + " < " +
+                 shell_quote(password_file));
 }
 
 // Logs in and returns the session id ("" if the login failed).
@@ -216,33 +218,15 @@ STAGE_TEST(5, "GET / is a page with the forms to log in, sign up and log out; /p
     CHECK(signed_in.response().body.find("Hello, alice!") != std::string::npos);
 }
 
-namespace {
-
-// Runs a shell command and returns what it printed.
-std::string shell(const std::string& command) {
-    std::string output;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return output;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-    ::pclose(pipe);
-    return output;
-}
-
-}  // namespace
-
 STAGE_TEST(5, "the browser flow with a real HTTP client and a cookie jar (curl)") {
     TestServer server;
     // From stage 7 on the server speaks HTTPS: curl checks it against the
     // development certificate, as a browser that trusts it would.
     const std::string url = std::string(server.tls() ? "https" : "http") + "://127.0.0.1:" +
                             std::to_string(server.port());
-    char jar[] = "/tmp/course-cookies-XXXXXX";
-    const int fd = ::mkstemp(jar);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    const std::string curl = "curl -s -o /dev/null -w '%{http_code}' -b " + std::string(jar) + " -c " + jar +
+    const TempFolder folder("cookies");
+    const std::string jar = shell_quote(folder.file("jar"));
+    const std::string curl = "curl -s -o /dev/null -w '%{http_code}' -b " + jar + " -c " + jar +
                              (server.tls() ? " --cacert build/certs/cert.pem " : " ");
     CHECK(shell(curl + url + "/protected") == "401");
     CHECK(shell(curl + "-d 'username=alice&password=wonderland' " + url + "/login") == "200");
@@ -250,37 +234,23 @@ STAGE_TEST(5, "the browser flow with a real HTTP client and a cookie jar (curl)"
     CHECK(shell(curl + url + "/admin") == "200");
     CHECK(shell(curl + "-X POST " + url + "/logout") == "200");
     CHECK(shell(curl + url + "/protected") == "401");
-    ::unlink(jar);
 }
 
 STAGE_TEST(5, "--users FILE adds users made with --hash-password") {
-    char dir[] = "/tmp/course-users-XXXXXX";
-    REQUIRE(::mkdtemp(dir) != nullptr);
-    const std::string folder = dir;
-    {
-        std::ofstream password(folder + "/password");
-        password << "s3cret-pass\n";
-    }
-    const std::string server_path = test_target().server_path;
-    const std::string line = shell("'" + server_path + "' --hash-password erin < " + folder + "/password");
+    const TempFolder folder("users");
+    std::ofstream(folder.file("password")) << "s3cret-pass\n";
+    const std::string line = hash_password("erin", folder.file("password"));
     CHECK(line.starts_with("erin:user:pbkdf2-sha256$"));
+    std::ofstream(folder.file("users.txt")) << "# a comment, then a user\n\n" << line;
     {
-        std::ofstream users(folder + "/users.txt");
-        users << "# a comment, then a user\n\n" << line;
-    }
-    {
-        TestServer server({"--users", folder + "/users.txt"});
+        TestServer server({"--users", folder.file("users.txt")});
         CHECK_FALSE(log_in(server, "erin", "s3cret-pass").empty());
         CHECK(log_in(server, "erin", "wrong-pass").empty());
     }
-    {
-        std::ofstream broken(folder + "/broken.txt");
-        broken << "erin:user:not-a-hash\n";
-    }
-    const CommandResult bad = run_server({"--users", folder + "/broken.txt"});
+    std::ofstream(folder.file("broken.txt")) << "erin:user:not-a-hash\n";
+    const CommandResult bad = run_server({"--users", folder.file("broken.txt")});
     CHECK(bad.exit_status == 2);
     CHECK(bad.output.find("line 1") != std::string::npos);
-    shell("rm -rf '" + folder + "'");
 }
 
 namespace {
@@ -376,29 +346,8 @@ STAGE_TEST(5, "without --users, the server says at start that new accounts live 
     CHECK(server.log().find("memory only") != std::string::npos);
 }
 
-namespace {
-
-// A folder for one test's users file, removed afterwards.
-class TempFolder {
-public:
-    TempFolder() {
-        char name[] = "/tmp/course-users-XXXXXX";
-        REQUIRE(::mkdtemp(name) != nullptr);
-        path_ = name;
-    }
-    ~TempFolder() { std::filesystem::remove_all(path_); }
-    TempFolder(const TempFolder&) = delete;
-    TempFolder& operator=(const TempFolder&) = delete;
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
-
-}  // namespace
-
 STAGE_TEST(5, "with --users FILE, an account survives a SIGKILL right after its 201") {
-    const TempFolder folder;
+    const TempFolder folder("users");
     const std::string users = folder.file("users.txt");  // made by the server
     {
         TestServer server({"--users", users});
@@ -418,11 +367,9 @@ STAGE_TEST(5, "with --users FILE, an account survives a SIGKILL right after its 
 }
 
 STAGE_TEST(5, "a torn last line in the users file: a warning naming it, and the other users load") {
-    const TempFolder folder;
-    {
-        std::ofstream(folder.file("password")) << "s3cret-pass\n";
-    }
-    const std::string line = shell("'" + test_target().server_path + "' --hash-password erin < " + folder.file("password"));
+    const TempFolder folder("users");
+    std::ofstream(folder.file("password")) << "s3cret-pass\n";
+    const std::string line = hash_password("erin", folder.file("password"));
     REQUIRE(line.starts_with("erin:user:pbkdf2-sha256$"));
     const std::string users = folder.file("users.txt");
     {

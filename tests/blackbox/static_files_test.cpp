@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "shell.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
+#include "temp_folder.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -29,17 +31,6 @@ void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
 }
 
-std::string shell(const std::string& command) {
-    std::string output;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return output;
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-    ::pclose(pipe);
-    return output;
-}
-
 // A temporary folder holding `root` (served) and `outside` (never served),
 // with symbolic links from one to the other:
 //
@@ -52,13 +43,10 @@ std::string shell(const std::string& command) {
 //   root/absolute.txt -> <abs>/outside/secret.txt
 //   outside/secret.txt, and the same secret in the folder above the root
 struct DocumentRoot {
-    std::string base;
-    std::string root;
+    const TempFolder temp{"static"};
+    const std::string base = temp.path();
+    const std::string root = base + "/root";
     DocumentRoot() {
-        char dir[] = "/tmp/course-static-XXXXXX";
-        REQUIRE(::mkdtemp(dir) != nullptr);
-        base = dir;
-        root = base + "/root";
         for (const char* folder : {"/root", "/root/docs", "/root/empty", "/root/sub", "/outside"}) {
             REQUIRE(::mkdir((base + folder).c_str(), 0755) == 0);
         }
@@ -81,16 +69,8 @@ struct DocumentRoot {
         REQUIRE(::symlink("../outside", (root + "/escape-dir").c_str()) == 0);
         REQUIRE(::symlink((base + "/outside/secret.txt").c_str(), (root + "/absolute.txt").c_str()) == 0);
     }
-    ~DocumentRoot() { shell("rm -rf '" + base + "'"); }
-    DocumentRoot(const DocumentRoot&) = delete;
-    DocumentRoot& operator=(const DocumentRoot&) = delete;
-
     std::vector<std::string> args() const { return {"--root", root}; }
 };
-
-std::string get(const std::string& target, const std::string& extra_headers = "") {
-    return "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + extra_headers + "\r\n";
-}
 
 // "curl -s" with what it needs for this server (the development
 // certificate from stage 7 on) and a base URL.

@@ -31,10 +31,6 @@ void check_error_body(const Response& response) {
     CHECK(response.body.find(std::to_string(response.status)) != std::string::npos);
 }
 
-std::string get(const std::string& target, const std::string& extra_headers = "") {
-    return "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + extra_headers + "\r\n";
-}
-
 }  // namespace
 
 STAGE_TEST(4, "every response has Date and Server") {

@@ -20,7 +20,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -31,6 +30,7 @@
 #include "fd.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
+#include "temp_folder.hpp"
 #include "test_server.hpp"
 
 using namespace std::chrono_literals;
@@ -45,7 +45,9 @@ constexpr unsigned long long kOneYear = 365 * 24 * 60 * 60;
 // longer than that (or must not hold one at all).
 constexpr auto kServedWithin = 3s;
 
-std::string get(std::string_view target) {
+// GET with the Host a browser sends here: the name the certificate and
+// the SNI carry.
+std::string get_localhost(std::string_view target) {
     return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
 }
 
@@ -53,7 +55,7 @@ std::string get(std::string_view target) {
 Response fetch(const TestServer& server, std::string_view target,
                std::chrono::milliseconds within = 5s) {
     Connection client = server.connect();
-    client.send(get(target));
+    client.send(get_localhost(target));
     return client.read_response(false, within);
 }
 
@@ -122,26 +124,6 @@ Connection connect_when_listening(std::uint16_t port) {
     return Connection(port);  // one last time, failing with the reason
 }
 
-// A temporary folder, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        char name[] = "/tmp/course-tls-test-XXXXXX";
-        if (::mkdtemp(name) == nullptr) throw_errno("mkdtemp");
-        path_ = name;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
-
-private:
-    std::string path_;
-};
-
 // Writes a new P-256 private key to `path`: a key that matches no
 // certificate, made here rather than committed (nobody should find a
 // private key in the repository and wonder what it unlocks).
@@ -195,7 +177,7 @@ STAGE_TEST(7, "TLS 1.3 and TLS 1.2 handshakes succeed, and each serves a request
         Connection client = server.connect_tls(only_version(version));
         REQUIRE_MESSAGE(client.finish_handshake(), client.tls_error());
         CHECK(client.tls_version() == name);
-        client.send(get("/hello/tls"));
+        client.send(get_localhost("/hello/tls"));
         const Response response = client.read_response();
         INFO(client.received());
         CHECK(response.status == 200);
@@ -251,7 +233,7 @@ STAGE_TEST(7, "ALPN selects http/1.1; a client that offers no ALPN is served too
     Connection plain_tls = server.connect_tls(no_alpn);
     REQUIRE_MESSAGE(plain_tls.finish_handshake(), plain_tls.tls_error());
     CHECK(plain_tls.alpn().empty());
-    plain_tls.send(get("/hello/alpn"));
+    plain_tls.send(get_localhost("/hello/alpn"));
     CHECK(plain_tls.read_response().status == 200);
 }
 
@@ -295,12 +277,12 @@ STAGE_TEST(7, "every response carries Strict-Transport-Security with a max-age o
     if (without_tls()) return;
     TestServer server;
     const std::vector<std::pair<std::string, int>> requests = {
-        {get("/"), 200},
-        {get("/no/such/page"), 404},
+        {get_localhost("/"), 200},
+        {get_localhost("/no/such/page"), 404},
         {"POST /hello/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", 405},
         {"OPTIONS /hello/x HTTP/1.1\r\nHost: localhost\r\n\r\n", 204},
-        {get("/status/301"), 301},
-        {get("/error"), 500},
+        {get_localhost("/status/301"), 301},
+        {get_localhost("/error"), 500},
         {"GET / HTTP/1.1\r\n\r\n", 400},  // no Host
     };
     for (const auto& [request, status] : requests) {
@@ -451,7 +433,7 @@ STAGE_TEST(7, "plain HTTP sent to the TLS port is not answered as HTTP, and is l
     TestServer server;
     const std::size_t log_before = server.log().size();
     Connection plain = server.connect_plain();
-    plain.send(get("/hello/plain"));
+    plain.send(get_localhost("/hello/plain"));
     // The server closes: with a TLS alert, or a plain-text 400 explaining
     // the mistake; never by serving the request.
     CHECK(plain.closed_by_server(kServedWithin));
@@ -528,7 +510,7 @@ STAGE_TEST(7, "a missing --cert or --key file is a one-line error naming it, exi
 
 STAGE_TEST(7, "a --cert file that is not a certificate is an error naming it, exit status 2") {
     if (without_tls()) return;
-    const TempDir dir;
+    const TempFolder dir("tls");
     const std::string garbage = dir.file("garbage.pem");
     write_file(garbage, "this is not a certificate\n");
     const CommandResult result = run_server({"--port", "0", "--cert", garbage});
@@ -539,7 +521,7 @@ STAGE_TEST(7, "a --cert file that is not a certificate is an error naming it, ex
 
 STAGE_TEST(7, "a key that does not match the certificate is an error naming it, exit status 2") {
     if (without_tls()) return;
-    const TempDir dir;
+    const TempFolder dir("tls");
     const std::string other_key = dir.file("other-key.pem");
     write_new_key(other_key);
     const CommandResult result = run_server({"--port", "0", "--key", other_key});

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +22,7 @@
 
 #include "bytes.hpp"
 #include "errors.hpp"
+#include "shell.hpp"
 #include "strings.hpp"
 
 std::string Response::header(std::string_view name) const {
@@ -590,6 +590,10 @@ bool Connection::closed_by_server(std::chrono::milliseconds timeout) {
     return eof_;
 }
 
+std::string get(std::string_view target, std::string_view extra_headers) {
+    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n" + std::string(extra_headers) + "\r\n";
+}
+
 std::vector<std::pair<std::string, std::vector<std::size_t>>> deliveries(std::string_view request) {
     std::vector<std::pair<std::string, std::vector<std::size_t>>> ways;
     ways.push_back({"in one piece", {}});
@@ -660,20 +664,6 @@ std::string write_replay_file(std::string_view bytes, std::uint16_t port) {
 }
 
 }  // namespace
-
-std::string shell_quote(std::string_view word) {
-    const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) !=
-                                                                  std::string_view::npos;
-    });
-    if (plain) return std::string(word);
-    std::string quoted = "'";
-    for (const char c : word) {
-        if (c == '\'') quoted += "'\\''";
-        else quoted += c;
-    }
-    return quoted + "'";
-}
 
 std::ostream& operator<<(std::ostream& out, const Exchange& exchange) {
     out << "request sent " << exchange.how << " (" << exchange.request.size() << " bytes):\n  "

@@ -176,9 +176,9 @@ void read_responses(Connection& connection, Exchange& exchange, int count, bool 
 // the exchange: one starts the server, the other sends the same bytes.
 std::ostream& operator<<(std::ostream& out, const Exchange& exchange);
 
-// `word` quoted for the shell, if it needs quoting: for command lines that
-// a learner pastes.
-std::string shell_quote(std::string_view word);
+// The request most tests send: GET `target` over HTTP/1.1 with "Host: x",
+// then `extra_headers` (each a whole line, ending in \r\n).
+std::string get(std::string_view target, std::string_view extra_headers = "");
 
 // How a request can be delivered: whole, a byte at a time (small requests),
 // and cut at the awkward places (inside "\r\n", between head and body).

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "errors.hpp"
+#include "shell.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
 
@@ -241,4 +243,14 @@ CommandResult run_server(std::vector<std::string> args) {
                          : WIFEXITED(status) ? WEXITSTATUS(status)
                                              : 128 + WTERMSIG(status);
     return result;
+}
+
+void allow_descriptors(unsigned long wanted) {
+    rlimit limit{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+    if (limit.rlim_cur >= wanted) return;
+    REQUIRE_MESSAGE((limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted),
+                    "the hard limit on open files (ulimit -Hn) is " << limit.rlim_max << ", below " << wanted);
+    limit.rlim_cur = wanted;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &limit) == 0);
 }

@@ -93,3 +93,8 @@ struct CommandResult {
     std::string output;
 };
 CommandResult run_server(std::vector<std::string> args);
+
+// Raises this process's soft limit on open descriptors to `wanted`, for a
+// test that opens hundreds of connections; the servers it starts inherit
+// the limit. Fails the test, saying so, when the hard limit is lower.
+void allow_descriptors(unsigned long wanted);

@@ -4,22 +4,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "static_files.hpp"
+#include "temp_folder.hpp"
 
 namespace {
 
 // A folder "root" to serve, with a file and a folder inside, and beside it
 // "outside" with a secret, reached from inside by symbolic links.
 struct Tree {
-    std::string base;
+    const TempFolder folder{"static-unit"};
+    const std::string base = folder.path();
     Tree() {
-        char dir[] = "/tmp/course-static-unit-XXXXXX";
-        REQUIRE(::mkdtemp(dir) != nullptr);
-        base = dir;
         ::mkdir((base + "/root").c_str(), 0755);
         ::mkdir((base + "/root/docs").c_str(), 0755);
         ::mkdir((base + "/outside").c_str(), 0755);
@@ -31,7 +29,6 @@ struct Tree {
         REQUIRE(::symlink((base + "/outside/secret.txt").c_str(), (base + "/root/absolute.txt").c_str()) == 0);
         REQUIRE(::symlink("docs/index.html", (base + "/root/inside.html").c_str()) == 0);
     }
-    ~Tree() { std::system(("rm -rf '" + base + "'").c_str()); }
 };
 
 std::string read_all(const Fd& file) {
