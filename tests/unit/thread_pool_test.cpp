@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
+#include "socket_pair.hpp"
 #include "thread_pool.hpp"
 
 #if COURSE_STAGE < 8
@@ -25,14 +27,25 @@ ClientConnection named(const std::string& peer) {
 // A connection whose client is `client`, the other end of a socket pair,
 // waiting in the room for `what` until `wait`.
 ClientConnection waiting(Fd& client, WaitingFor what, std::chrono::milliseconds wait) {
-    int ends[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == 0);
-    client = Fd(ends[1]);
+    SocketPair pair;
+    client = std::move(pair.client);
     ClientConnection connection;
-    connection.socket = Fd(ends[0]);
+    connection.socket = std::move(pair.ours);
     connection.waiting_for = what;
     connection.wait_until = std::chrono::steady_clock::now() + wait;
     return connection;
+}
+
+// Whether `condition` comes true within `limit`: for what the pool's threads
+// do soon after. The limit is far above what a working pool needs, even on a
+// loaded machine; only a broken one reaches it.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(1ms);
+    }
+    return true;
 }
 
 // Whether the server's end was closed within `timeout`: the client reads EOF.
@@ -68,7 +81,7 @@ TEST_CASE("every queued connection is served, and shutdown waits for all of them
             return ServeResult::Closed;
         });
         pool.shutdown();
-        CHECK(served == 50);
+        CHECK(served.load() == 50);
     }
 }
 
@@ -78,9 +91,9 @@ TEST_CASE("work whose turn is over goes back in the queue for another turn") {
     pool.start([&](ClientConnection&) { return ++turns < 5 ? ServeResult::TurnOver : ServeResult::Closed; });
     ClientConnection connection = named("x");
     REQUIRE(pool.try_submit(connection));
-    for (int i = 0; i < 200 && turns < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(eventually([&] { return turns.load() >= 5; }));
     pool.shutdown();
-    CHECK(turns == 5);
+    CHECK(turns.load() == 5);
 }
 
 TEST_CASE("connections back for another turn do not count against the queue's capacity") {
@@ -93,7 +106,7 @@ TEST_CASE("connections back for another turn do not count against the queue's ca
         return ++turns < 3 ? ServeResult::TurnOver : ServeResult::Closed;
     });
     // Once the worker has taken `first` (which will come back), the queue has room for one new.
-    for (int i = 0; i < 200 && pool.waiting() > 0; ++i) std::this_thread::sleep_for(1ms);
+    REQUIRE(eventually([&] { return pool.waiting() == 0; }));
     ClientConnection second = named("second");
     CHECK(pool.try_submit(second));  // one new connection waiting: the capacity
     ClientConnection third = named("third");
@@ -112,10 +125,10 @@ TEST_CASE("the waiting room hands a connection to a worker when its client sends
     ClientConnection connection = waiting(client, WaitingFor::NextRequest, 10s);
     pool.park(connection);
     std::this_thread::sleep_for(50ms);
-    CHECK(served == 0);  // silence costs no worker
+    CHECK(served.load() == 0);  // silence costs no worker
     REQUIRE(::send(client.get(), "GET", 3, 0) == 3);
-    for (int i = 0; i < 200 && served == 0; ++i) std::this_thread::sleep_for(5ms);
-    CHECK(served == 1);
+    REQUIRE(eventually([&] { return served.load() > 0; }));
+    CHECK(served.load() == 1);
 }
 
 TEST_CASE("the waiting room closes an idle connection at its deadline, and a late request goes to a worker") {
@@ -132,8 +145,8 @@ TEST_CASE("the waiting room closes an idle connection at its deadline, and a lat
     pool.park(idle);
     pool.park(slow);
     CHECK(closed_within(idle_client, 2s));
-    for (int i = 0; i < 200 && served == 0; ++i) std::this_thread::sleep_for(5ms);
-    CHECK(served == 1);
+    REQUIRE(eventually([&] { return served.load() > 0; }));
+    CHECK(served.load() == 1);
 }
 
 TEST_CASE("when the waiting room is full, the connection idle the longest makes way") {
@@ -200,7 +213,7 @@ TEST_CASE("every queued job runs, and shutdown waits for all of them") {
     }
     pool.start();
     pool.shutdown();
-    CHECK(done == 50);
+    CHECK(done.load() == 50);
     ThreadPool::Job late = [] {};
     CHECK_FALSE(pool.try_submit(late));  // after shutdown no work is accepted
 }
