@@ -160,7 +160,7 @@ help:
 	@echo "  SERVER_ARGS='--threads 2'             (testN, check) flags for every server the black-box tests start"
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh --tests
 
 all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n))) $(BLACKBOX) $(COURSE_TESTS) \
      $(sort $(foreach n,$(STAGES),$(call certs_of,$(n))))
@@ -180,7 +180,8 @@ TEST_OPTIONS = -- $(TEST_ARGS) $(foreach a,$(SERVER_ARGS),--server-arg $(a))
 # testN: build what stage N needs, then run its unit and black-box tests.
 $(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)) $(BLACKBOX) $(call certs_of,$(n)) ; @scripts/run-tests.sh $(BUILD) $(n) $$(TEST_OPTIONS)))
 
-test: deps
+test:
+	@scripts/deps.sh --tests
 	@$(MAKE) --no-print-directory -j2 all
 	@scripts/run-tests.sh $(BUILD) --course $(STAGES)
 
@@ -189,7 +190,8 @@ STAGE ?= $(LAST_STAGE)
 # in a users file, so that they survive a restart.
 RUN_USERS := build/users.txt
 users_of = $(if $(filter-out 1 2 3 4,$(1)),--users $(RUN_USERS))
-run: deps
+run:
+	@scripts/deps.sh
 	@$(MAKE) --no-print-directory -j2 stage$(STAGE) $(call certs_of,$(STAGE))
 	@$(if $(call certs_of,$(STAGE)),echo "try: curl --cacert $(CERT) https://127.0.0.1:4443/hello/you  (or open https://localhost:4443/ once your browser trusts $(CERT))")
 	$(BUILD)/stage$(STAGE)/server $(call users_of,$(STAGE)) $(ARGS)

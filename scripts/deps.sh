@@ -10,7 +10,19 @@
 # openssl, wrk), installed the same way but only recommended when that is
 # not possible. When everything is there, the checks take a fraction of a
 # second: no package manager is asked anything.
+#
+# --tests (make test, make deps) also offers what a single test needs and
+# the rest of the course does without: Chromium, a large download, for the
+# login-CSRF test in a real browser, which is skipped without it. It is
+# named with the command that installs it (`scripts/deps.sh chromium`),
+# never installed unasked.
 set -u
+
+offer_test_tools=0
+if [[ ${1-} == --tests ]]; then
+    offer_test_tools=1
+    shift
+fi
 
 required=()     # Debian packages without which make cannot go on
 recommended=()  # Debian packages the READMEs' commands use
@@ -35,6 +47,14 @@ have wrk || recommended+=(wrk)
 for package in "$@"; do
     dpkg -s "$package" >/dev/null 2>&1 || required+=("$package")
 done
+# Where tests/blackbox/browser_test.cpp looks for a browser, as it looks.
+have_chromium() {
+    [[ -n ${CHROME_PATH-} || -x /usr/bin/chromium || -x /usr/bin/chromium-browser || -x /usr/bin/google-chrome ]]
+}
+if ((offer_test_tools)) && ! have_chromium; then
+    echo "Optional: Chromium, for one test only (login CSRF in a real browser), skipped without it."
+    echo "  To run that test too: scripts/deps.sh chromium"
+fi
 
 missing=("${required[@]}" "${recommended[@]}")
 ((${#missing[@]} == 0)) && exit 0
