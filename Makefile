@@ -101,7 +101,8 @@ CERT_DIR := build/certs
 CERT := $(CERT_DIR)/cert.pem
 certs_of = $(if $(filter-out 1 2 3 4 5 6,$(1)),$(CERT))
 
-$(CERT):
+# `make certs` is the same recipe, asked for by name.
+$(CERT) certs:
 	@scripts/deps.sh
 	@scripts/make-certs.sh $(CERT_DIR)
 
@@ -165,10 +166,6 @@ deps:
 all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n))) $(BLACKBOX) $(COURSE_TESTS) \
      $(sort $(foreach n,$(STAGES),$(call certs_of,$(n))))
 
-certs:
-	@scripts/deps.sh
-	@scripts/make-certs.sh $(CERT_DIR)
-
 $(foreach n,$(STAGES),$(eval stage$(n): $(BUILD)/stage$(n)/server))
 
 # What testN and check pass to the test programs: TEST_ARGS as they are
@@ -196,13 +193,18 @@ run:
 	@$(if $(call certs_of,$(STAGE)),echo "try: curl --cacert $(CERT) https://127.0.0.1:4443/hello/you  (or open https://localhost:4443/ once your browser trusts $(CERT))")
 	$(BUILD)/stage$(STAGE)/server $(call users_of,$(STAGE)) $(ARGS)
 
+# diff and start take N=k, a stage with one before it, stage k-1 in
+# PREVIOUS_DIR; require_n,TARGET stops with the usage otherwise.
+PREVIOUS_DIR = $(call stage_dir,$(shell echo $$(($(N)-1))))
+require_n = test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
+	  { echo "usage: make $(1) N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
+
 # diff N=k: the lesson of stage k, as the changes from stage k-1, in the
 # lesson's order (scripts/stage-diff.sh says which). README=1 adds the new
 # stage's README at the end.
 diff:
-	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
-	  { echo "usage: make diff N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
-	@scripts/stage-diff.sh $(if $(README),--readme) $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N))
+	@$(call require_n,diff)
+	@scripts/stage-diff.sh $(if $(README),--readme) $(PREVIOUS_DIR) $(call stage_dir,$(N))
 
 # ---------------------------------------------------------------------------
 # Learner mode: write stage k yourself in workspace/, starting from stage k-1,
@@ -210,9 +212,8 @@ diff:
 WORKSPACE_DIR = workspace/$(notdir $(call stage_dir,$(N)))
 
 start:
-	@test -n "$(N)" -a -n "$(call stage_dir,$(N))" -a "$(N)" != "$(firstword $(STAGES))" || \
-	  { echo "usage: make start N=k with k in $(wordlist 2,99,$(STAGES))"; exit 2; }
-	@scripts/start-workspace.sh $(N) $(call stage_dir,$(shell echo $$(($(N)-1)))) $(call stage_dir,$(N)) $(WORKSPACE_DIR)
+	@$(call require_n,start)
+	@scripts/start-workspace.sh $(N) $(PREVIOUS_DIR) $(call stage_dir,$(N)) $(WORKSPACE_DIR)
 
 ifneq ($(N),)
 ifneq ($(wildcard workspace/$(notdir $(call stage_dir,$(N)))),)
