@@ -13,7 +13,8 @@
 #      everything, comes last); files that do not depend on each other keep
 #      the alphabet's order;
 #   3. a header comes right before its source: the interface, then the code;
-#   4. after the code, the stage's other files (public/...).
+#   4. after the code, the stage's other files (public/...), less the
+#      compressed copies that make generates there.
 #
 # The stage's README is left out: it is rewritten for every stage and read
 # whole, so a line diff of it says little. --readme adds it at the end as a
@@ -37,9 +38,16 @@ fi
 old=${1%/}
 new=${2%/}
 
-# Every file under DIR, relative to it, sorted; the top-level README aside.
+# Every file under DIR, relative to it, sorted; the top-level README aside,
+# and what the build writes there: from stage 4 on, make puts a NAME.gz
+# beside each text file NAME of public/ (git ignores them), which belong to
+# the build, not to the lesson.
 files_in() {
-    (cd "$1" && find . -type f ! -path ./README.md | sed 's|^\./||' | LC_ALL=C sort)
+    local file
+    (cd "$1" && find . -type f ! -path ./README.md | sed 's|^\./||' | LC_ALL=C sort) |
+        while IFS= read -r file; do
+            [[ $file == public/*.gz && -e $1/${file%.gz} ]] || echo "$file"
+        done
 }
 
 is_code() { [[ $1 != */* && $1 =~ \.(hpp|cpp|h|c)$ ]]; }

@@ -8,6 +8,13 @@
 # copy is renamed where it says which stage it is: main.cpp's first line
 # and the summary its --help prints name stage N, and the README is
 # replaced by one that says what to do and how to check it.
+#
+# The files the server serves are stage N's from the start: its public/
+# replaces stage N-1's (stage 3 brings the first one, stage 5 a page with
+# the login forms). Its tests fetch those pages, and writing HTML is not
+# the lesson; the code that serves them is. What make generates in public/
+# (from stage 4 on, a NAME.gz beside each text file) is not copied: the
+# workspace's own build makes it.
 set -eu
 n=$1
 previous=$2
@@ -20,6 +27,15 @@ if [[ -e $workspace ]]; then
 fi
 mkdir -p "$(dirname "$workspace")"
 cp -r "$previous" "$workspace"
+if [[ -d $stage/public ]]; then
+    rm -rf "$workspace/public"
+    cp -r "$stage/public" "$workspace/public"
+fi
+if [[ -d $workspace/public ]]; then
+    while IFS= read -r -d '' compressed; do
+        [[ -e ${compressed%.gz} ]] && rm -f "$compressed"
+    done < <(find "$workspace/public" -name '*.gz' -print0)
+fi
 
 # "# Stage 4: status codes as a protocol" -> "status codes as a protocol"
 title=$(sed -nE '1s/^# Stage [0-9]+: *//p' "$stage/README.md")
@@ -36,13 +52,19 @@ if [[ $title != *[\&\|\\]* ]]; then
         "$workspace/main.cpp"
 fi
 
+public_note=""
+if [[ -d $stage/public ]]; then
+    public_note="
+Its \`public/\` folder, the files the server serves, is stage $n's
+already: its pages are not the lesson, the code that serves them is."
+fi
 cat >"$workspace/README.md" <<EOF
 # Stage $n: $title (your version)
 
 This folder is your stage $n. It started as a copy of stage $before
 (\`$previous/\`), which passes every test up to stage $before. What
 stage $n must do is in [\`$stage/README.md\`](../../$stage/README.md) and in
-its slides: read what it does and why, not its code, and write it here.
+its slides: read what it does and why, not its code, and write it here.$public_note
 
 \`\`\`sh
 make check N=$n                              # build this folder, run stage $n's black-box tests on it
@@ -58,5 +80,8 @@ Your server is built as \`build/$workspace/server\`.
 EOF
 
 echo "Copied $previous to $workspace, named as stage $n."
+if [[ -d $stage/public ]]; then
+    echo "Its public/ is stage $n's already: the pages and files the server serves."
+fi
 echo "Read $stage/README.md for the goal (not its code!), write it in $workspace,"
 echo "then run: make check N=$n"
