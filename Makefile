@@ -157,8 +157,8 @@ help:
 	@echo
 	@echo "Options:"
 	@echo "  SAN=address,undefined or SAN=thread   build and test under sanitizers"
-	@echo "  TEST_ARGS='-tc=\"*HEAD*\"'              (testN, check) only the tests whose names match; any doctest option"
-	@echo "  SERVER_ARGS='--threads 2'             (testN, check) flags for every server the black-box tests start"
+	@echo "  TEST_ARGS='-tc=\"*HEAD*\"'              (test, testN, check) only the tests whose names match; any doctest option"
+	@echo "  SERVER_ARGS='--threads 2'             (test, testN, check) flags for every server the black-box tests start"
 
 deps:
 	@scripts/deps.sh --tests
@@ -168,7 +168,7 @@ all: $(foreach n,$(STAGES),$(BUILD)/stage$(n)/server $(call unit_tests_of,$(n)))
 
 $(foreach n,$(STAGES),$(eval stage$(n): $(BUILD)/stage$(n)/server))
 
-# What testN and check pass to the test programs: TEST_ARGS as they are
+# What test, testN and check pass to the test programs: TEST_ARGS as they are
 # (doctest options: -tc='*HEAD*' runs the tests whose names match), and
 # each word of SERVER_ARGS as a --server-arg, a flag for every server the
 # black-box tests start (SERVER_ARGS='--threads 2').
@@ -180,7 +180,7 @@ $(foreach n,$(STAGES),$(eval test$(n): $(BUILD)/stage$(n)/server $(call unit_tes
 test:
 	@scripts/deps.sh --tests
 	@$(MAKE) --no-print-directory -j2 all
-	@scripts/run-tests.sh $(BUILD) --course $(STAGES)
+	@scripts/run-tests.sh $(BUILD) --course $(STAGES) $(TEST_OPTIONS)
 
 STAGE ?= $(LAST_STAGE)
 # From stage 5 on, the accounts made while it runs (POST /register) are kept
