@@ -304,3 +304,39 @@ STAGE_TEST(5, "in Chromium, another site's form cannot log the browser in (login
     CHECK_FALSE(signed_in.empty());
     CHECK(browser.cookies().find("session_id") != std::string::npos);
 }
+
+STAGE_TEST(5, "in Chromium, the login page's script sends the forms itself and says who is signed in") {
+    const std::string chromium = chromium_path();
+    if (chromium.empty()) {
+        MESSAGE("Chromium not found (apt-get install chromium, or set CHROME_PATH): test skipped");
+        return;
+    }
+    TestServer server;
+    const std::string site = server.origin();
+    const std::string shots = "build/screenshots/stage" + std::to_string(test_target().stage) + "-";
+    Browser browser(chromium);
+
+    browser.go(site + "/");
+    const std::string before = browser.text_when(site + "/", "Not signed in");
+    browser.screenshot(shots + "page-not-signed-in.png");
+    CHECK_FALSE(before.empty());
+
+    // requestSubmit() is a click on the form's button: the submit event
+    // fires, and the page's script sends the form with fetch().
+    browser.call("Runtime.evaluate",
+                 R"js({"expression":"document.querySelector('#login [name=username]').value='bob';)js"
+                 R"js(document.querySelector('#login [name=password]').value='builder';)js"
+                 R"js(document.getElementById('login').requestSubmit()"})js",
+                 false);
+    const std::string after = browser.text_when(site + "/", "Signed in as bob");
+    browser.screenshot(shots + "page-signed-in.png");
+    INFO("the page then says: ", after);
+    CHECK_FALSE(after.empty());
+    CHECK(after.find("200 OK: logged in as bob") != std::string::npos);
+    CHECK(log_has(server, "\"POST /login HTTP/1.1\" 200"));  // it passed the cross-site check
+
+    browser.call("Runtime.evaluate", R"js({"expression":"document.getElementById('logout').requestSubmit()"})js",
+                 false);
+    CHECK_FALSE(browser.text_when(site + "/", "200 OK: logged out").empty());
+    CHECK_FALSE(browser.text_when(site + "/", "Not signed in").empty());
+}
