@@ -70,38 +70,31 @@ AddResult UserStore::add(std::string_view name, std::string_view password) {
 
 // One write(2) of the whole line, at the end (O_APPEND), then fsync(2): the
 // 201 goes out once the line is on the disk. A crash during the write
-// leaves at most a torn last line, which open_file recognises.
+// leaves at most a torn last line, which open_file refuses, naming it.
 void UserStore::append_to_file(const Account& account) const {
-    const std::string line = users_file_line(account.name, account.role, account.password_hash) + "\n";
+    const std::string line = account.name + ":" + account.role + ":" + account.password_hash + "\n";
     const ssize_t written = ::write(file_.get(), line.data(), line.size());
     if (written < 0 || ::fsync(file_.get()) < 0) throw_errno("writing the users file");
     if (static_cast<std::size_t>(written) != line.size()) throw std::runtime_error("users file full");
 }
 
-std::string UserStore::open_file(const std::string& path) {
+void UserStore::open_file(const std::string& path) {
     Fd file(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
     std::ifstream in(path, std::ios::binary);
     if (!file.valid() || !in) throw std::runtime_error(path + ": " + std::strerror(errno));
     const std::string text{std::istreambuf_iterator<char>(in), {}};
 
     Accounts accounts = accounts_;  // a file with a bad line adds nobody
-    std::string warning;
     for (std::size_t start = 0, number = 1; start < text.size(); ++number) {
         const std::size_t end = std::min(text.find('\n', start), text.size());
         const std::string problem = read_line(text.substr(start, end - start), accounts);
-        const std::string where = path + " line " + std::to_string(number);
-        if (!problem.empty() && end < text.size()) throw std::runtime_error(where + ": " + problem);
-        if (!problem.empty()) {  // the last line, without its newline: torn
-            warning = where + " was cut short (a crash while writing it?): left out, and cut off";
-            if (::ftruncate(file.get(), static_cast<off_t>(start)) < 0) throw_errno(path);
-        } else if (end == text.size() && ::write(file.get(), "\n", 1) != 1) {
-            throw_errno(path);  // a good last line without a newline: end it before appending
-        }
+        if (!problem.empty()) throw std::runtime_error(path + " line " + std::to_string(number) + ": " + problem);
         start = end + 1;
     }
+    // A good last line without its newline gets one, or the next line would join it.
+    if (!text.empty() && !text.ends_with('\n') && ::write(file.get(), "\n", 1) != 1) throw_errno(path);
     accounts_ = std::move(accounts);
     file_ = std::move(file);
-    return warning;
 }
 
 // What is wrong with a line of a users file ("" if nothing); adds its user.
@@ -113,13 +106,9 @@ std::string UserStore::read_line(std::string_view line, Accounts& accounts) {
     if (f.size() != 3 || !valid_username(f[0]) || (f[1] != kRoleAdmin && f[1] != kRoleUser) ||
         !is_password_hash(f[2])) {
         return "expected name:role:hash, where " + account_rules() +
-               ", the role admin or user, and the hash made by server --hash-password";
+               ", the role admin or user, and the hash as the server writes it";
     }
     const Account account{std::string(f[0]), std::string(f[1]), std::string(f[2])};
     if (accounts.try_emplace(ascii_lower(f[0]), account).second) return "";
     return "user '" + account.name + "' already exists";
-}
-
-std::string users_file_line(std::string_view name, std::string_view role, std::string_view hash) {
-    return std::string(name) + ":" + std::string(role) + ":" + std::string(hash);
 }

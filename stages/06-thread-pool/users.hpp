@@ -44,10 +44,8 @@ public:
     explicit UserStore(unsigned iterations = kDefaultIterations);
 
     // Loads `path` (made if missing); appends later registrations to it.
-    // Throws std::runtime_error naming a bad line. A bad last line without
-    // its newline is a write a crash cut short: it is cut off, and the
-    // returned warning names it.
-    std::string open_file(const std::string& path);
+    // Throws std::runtime_error naming a bad line, torn ones included.
+    void open_file(const std::string& path);
 
     // The user, if the password is theirs. An unknown name costs the same
     // hashing as a wrong password: a quicker 401 would say who exists.
@@ -78,6 +76,3 @@ private:
     Accounts accounts_;
     Fd file_;  // the users file, open for appending
 };
-
-// A user's line in a users file: "carol:user:pbkdf2-sha256$...".
-std::string users_file_line(std::string_view name, std::string_view role, std::string_view hash);
