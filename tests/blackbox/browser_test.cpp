@@ -239,6 +239,16 @@ private:
     std::thread thread_;
 };
 
+// Chromium's path, or "" once the test has said that it is skipped.
+std::string chromium_or_skip() {
+    const std::string path = chromium_path();
+    if (path.empty()) MESSAGE("Chromium not found (apt-get install chromium, or set CHROME_PATH): test skipped");
+    return path;
+}
+
+// Where a test's screenshots go: build/screenshots/stageN-NAME.png.
+std::string screenshots() { return "build/screenshots/stage" + std::to_string(test_target().stage) + "-"; }
+
 bool log_has(const TestServer& server, const std::string& text) {
     const auto deadline = Clock::now() + std::chrono::seconds(20);
     while (Clock::now() < deadline) {
@@ -251,14 +261,11 @@ bool log_has(const TestServer& server, const std::string& text) {
 }  // namespace
 
 STAGE_TEST(5, "in Chromium, another site's form cannot log the browser in (login CSRF); our own page can") {
-    const std::string chromium = chromium_path();
-    if (chromium.empty()) {
-        MESSAGE("Chromium not found (apt-get install chromium, or set CHROME_PATH): test skipped");
-        return;
-    }
+    const std::string chromium = chromium_or_skip();
+    if (chromium.empty()) return;
     TestServer server;
     const std::string site = server.origin();
-    const std::string shots = "build/screenshots/stage" + std::to_string(test_target().stage) + "-";
+    const std::string shots = screenshots();
     // The attacker's page: a hidden form that posts bob's credentials to our
     // /login as soon as the page loads. Were it accepted, the victim would
     // then be using bob's account without knowing, and whatever they typed
@@ -306,14 +313,11 @@ STAGE_TEST(5, "in Chromium, another site's form cannot log the browser in (login
 }
 
 STAGE_TEST(5, "in Chromium, the login page's script sends the forms itself and says who is signed in") {
-    const std::string chromium = chromium_path();
-    if (chromium.empty()) {
-        MESSAGE("Chromium not found (apt-get install chromium, or set CHROME_PATH): test skipped");
-        return;
-    }
+    const std::string chromium = chromium_or_skip();
+    if (chromium.empty()) return;
     TestServer server;
     const std::string site = server.origin();
-    const std::string shots = "build/screenshots/stage" + std::to_string(test_target().stage) + "-";
+    const std::string shots = screenshots();
     Browser browser(chromium);
 
     browser.go(site + "/");
