@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
+
+#include "errors.hpp"
 
 class Fd {
 public:
@@ -54,4 +57,12 @@ inline void raise_descriptor_limit(rlim_t wanted) {
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
     limit.rlim_cur = std::min(limit.rlim_max, wanted);
     ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+// How many descriptors this process may have open (RLIMIT_NOFILE's soft
+// limit, `ulimit -n`). "Unlimited" counts as a million.
+inline std::size_t descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit");
+    return static_cast<std::size_t>(std::min<rlim_t>(limit.rlim_cur, rlim_t{1} << 20));
 }

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <string>
 
+#include "strings.hpp"
+
 namespace {
 
 // The lines held by this thread's open LogBatch objects (the outermost one
@@ -54,6 +56,19 @@ void log_line(std::string_view message) {
     line += message;
     line += '\n';
     write_stderr(line);
+}
+
+void log_request(std::string_view peer, std::string_view method, std::string_view target,
+                 std::string_view version, int status, std::uint64_t bytes,
+                 std::chrono::steady_clock::time_point start) {
+    using namespace std::chrono;
+    const auto micros = duration_cast<microseconds>(steady_clock::now() - start).count();
+    const std::string request_line = method.empty() ? "(no valid request)"
+                                                    : std::string(method) + " " + escape_bytes(target) +
+                                                          " " + std::string(version);
+    log_line(std::string(peer) + " \"" + request_line + "\" " + std::to_string(status) + " " +
+             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
+             std::to_string(micros % 1000 / 100) + "ms");
 }
 
 LogBatch::LogBatch() { ++t_open_batches; }

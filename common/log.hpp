@@ -5,10 +5,20 @@
 // write() so that lines from several threads never interleave mid-line.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string_view>
 
 // Writes "2026-01-31T12:00:00.123Z <message>\n" to stderr in one write().
 void log_line(std::string_view message);
+
+// The line a web server logs for each request: the client, the request line
+// (its control bytes escaped), the status, the bytes sent and the time since
+// `start`. An empty `method` stands for a request too broken to name.
+//   127.0.0.1:51234 "GET /hello/bob HTTP/1.1" 200 141 0.1ms
+void log_request(std::string_view peer, std::string_view method, std::string_view target,
+                 std::string_view version, int status, std::uint64_t bytes,
+                 std::chrono::steady_clock::time_point start);
 
 // While a LogBatch lives, the lines its thread logs are collected and leave
 // together, in one write(), when it ends: an event loop that answers a

@@ -15,7 +15,7 @@
 // The references (a line of its own, inside a fenced code block):
 //
 //   {{#include stages/01-echo/main.cpp}}                  the whole file
-//   {{#include stages/01-echo/main.cpp:echo_connection}}  a named region
+//   {{#include stages/01-echo/connection.cpp:serve_connection}}  a named region
 //   {{#include PATH:REGION from="TEXT" to="TEXT"}}        part of a region: from the
 //        first line containing the from-text to the first line after it containing
 //        the to-text (either may be left out)

@@ -5,10 +5,10 @@
 #include <exception>
 #include <string>
 
+#include "connection.hpp"
 #include "flags.hpp"
 #include "listener.hpp"
 #include "log.hpp"
-#include "socket_io.hpp"
 #include "stop_signal.hpp"
 #include "wait.hpp"
 
@@ -29,22 +29,6 @@ Config parse_flags(int argc, char** argv) {
     return config;
 }
 
-// ANCHOR: echo_connection
-// Sends back everything the client sends, until it closes (or we stop).
-// Returns how many bytes went back.
-std::size_t echo_connection(int client, const StopSignal& stop) {
-    char buffer[kReadBufferSize];
-    std::size_t echoed = 0;
-    while (wait_readable(client, stop) == Waited::Ready) {
-        const std::size_t n = read_some(client, buffer, sizeof buffer);
-        if (n == 0) break;  // the client closed (or reset) the connection
-        if (!write_all(client, std::string_view(buffer, n))) break;
-        echoed += n;
-    }
-    return echoed;
-}
-// ANCHOR_END: echo_connection
-
 void run_server(const Config& config) {
     StopSignal stop;  // SIGINT (Ctrl-C) and SIGTERM end the loop below
     const Fd listener = listen_tcp(config.host, static_cast<std::uint16_t>(config.port));
@@ -58,7 +42,7 @@ void run_server(const Config& config) {
         std::string peer;
         const Fd client = accept_client(listener.get(), peer);
         if (!client.valid()) continue;
-        const std::size_t echoed = echo_connection(client.get(), stop);
+        const std::size_t echoed = serve_connection(client.get(), stop);
         log_line(peer + " closed, " + std::to_string(echoed) + " bytes echoed");
     }  // `client` goes out of scope here: its destructor closes the socket
     // ANCHOR_END: accept_loop

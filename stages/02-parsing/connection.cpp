@@ -39,7 +39,7 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, within limits: the
 // careful close protects a response, it must not let a client hold us.
-constexpr std::chrono::seconds kLingerTime{1};     // a client's FIN needs a round trip or two
+constexpr std::chrono::seconds kLingerTime{1};  // a client's FIN needs a round trip or two
 constexpr std::size_t kLingerBytes = 1024 * 1024;  // say, the rest of a body we refused
 
 void close_gracefully(int client) {
@@ -54,19 +54,6 @@ void close_gracefully(int client) {
     }
 }
 // ANCHOR_END: close_gracefully
-
-void log_request(const std::string& peer, const HttpRequest& request, int status,
-                 std::uint64_t bytes, Clock::time_point start) {
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-    const std::string request_line = request.method.empty()
-                                         ? "(no valid request)"
-                                         : request.method + " " + escape_bytes(request.target) +
-                                               " " + request.version;
-    log_line(peer + " \"" + request_line + "\" " + std::to_string(status) + " " +
-             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
-             std::to_string(micros % 1000 / 100) + "ms");
-}
 
 // The one way a response leaves, error or not: the headers every response
 // carries are added here, the response goes out, and the log gets a line.
@@ -85,7 +72,8 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
     std::string bytes = response.serialize();
     if (request.method == "HEAD") bytes.resize(bytes.size() - response.body.size());
     const bool sent = write_all(client, bytes);
-    log_request(peer, request, response.status, bytes.size(), start);
+    log_request(peer, request.method, request.target, request.version, response.status,
+                bytes.size(), start);
     return sent;
 }
 

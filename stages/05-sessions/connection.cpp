@@ -42,7 +42,7 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, within limits: the
 // careful close protects a response, it must not let a client hold us.
-constexpr std::chrono::seconds kLingerTime{1};     // a client's FIN needs a round trip or two
+constexpr std::chrono::seconds kLingerTime{1};  // a client's FIN needs a round trip or two
 constexpr std::size_t kLingerBytes = 1024 * 1024;  // say, the rest of a body we refused
 
 void close_gracefully(int client) {
@@ -58,19 +58,6 @@ void close_gracefully(int client) {
 }
 // ANCHOR_END: close_gracefully
 
-void log_request(const std::string& peer, const HttpRequest& request, int status,
-                 std::uint64_t bytes, Clock::time_point start) {
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-    const std::string request_line = request.method.empty()
-                                         ? "(no valid request)"
-                                         : request.method + " " + escape_bytes(request.target) +
-                                               " " + request.version;
-    log_line(peer + " \"" + request_line + "\" " + std::to_string(status) + " " +
-             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
-             std::to_string(micros % 1000 / 100) + "ms");
-}
-
 // ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
 // carries are added here, the head and the body go out, and the log gets a
@@ -82,9 +69,8 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.
     response.headers.add("X-Content-Type-Options", "nosniff");
-    // No other site may show our pages in a frame, where a disguised click
-    // could press their buttons (clickjacking; RFC 7034). Sent with every
-    // response, files too: one rule in one place, ignored where moot.
+    // No other site may show our pages in a frame and borrow a user's clicks
+    // (clickjacking, RFC 7034): every response, files too, in one place.
     response.headers.add("X-Frame-Options", "DENY");
     if (!keep_alive) {
         response.headers.add("Connection", "close");
@@ -103,7 +89,8 @@ bool send_response(int client, const std::string& peer, const HttpRequest& reque
     if (sent && file_bytes > 0) {
         sent = send_file(client, response.file->fd->get(), response.file->offset, file_bytes);
     }
-    log_request(peer, request, response.status, head.size() + file_bytes, start);
+    log_request(peer, request.method, request.target, request.version, response.status,
+                head.size() + file_bytes, start);
     return sent;
 }
 // ANCHOR_END: send_response

@@ -1,18 +1,13 @@
 #include "thread_pool.hpp"
 
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
 #include <string>
 
-#include "errors.hpp"
 #include "log.hpp"
 #include "socket_io.hpp"
 #include "wait.hpp"
@@ -28,27 +23,6 @@ constexpr std::chrono::seconds kSaturatedIdleTimeout{1};
 // A closing connection may send this much before we close it anyway: the
 // careful close protects the response we sent, not a flood of bytes.
 constexpr std::size_t kLingerBytes = 1024 * 1024;
-
-// The waiting room costs a descriptor per connection, no thread: half of the process's
-// descriptor limit (getrlimit(2), `ulimit -n`), the other half for everything else. A
-// limit may be "unlimited": a million descriptors are then the most we count on.
-constexpr rlim_t kMaxDescriptors = 1 << 20;
-
-std::size_t default_room_capacity() {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit");
-    return static_cast<std::size_t>(std::min(limit.rlim_cur, kMaxDescriptors)) / 2;
-}
-
-// eventfd(2): a write adds to its counter, which poll() sees; a read resets it.
-void wake(int eventfd) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(eventfd, &one, sizeof one);
-}
-void clear(int eventfd) {
-    std::uint64_t count = 0;
-    [[maybe_unused]] const ssize_t n = ::read(eventfd, &count, sizeof count);
-}
 
 // ANCHOR: guest
 // A connection in the waiting room, since when, and what it sent while closing.
@@ -101,13 +75,12 @@ void make_room(std::vector<Guest>& guests, std::size_t capacity) {
 
 }  // namespace
 
+// The waiting room costs a descriptor per connection, no thread: by default half of the
+// process's descriptor limit, the other half for everything else.
 ThreadPool::ThreadPool(std::size_t threads, std::size_t queue_capacity, std::size_t room)
     : thread_count_(threads),
       capacity_(queue_capacity),
-      room_capacity_(room > 0 ? room : default_room_capacity()),
-      wake_room_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    if (!wake_room_.valid()) throw_errno("eventfd");
-}
+      room_capacity_(room > 0 ? room : descriptor_limit() / 2) {}
 
 ThreadPool::~ThreadPool() { shutdown(); }
 
@@ -137,7 +110,7 @@ void ThreadPool::park(ClientConnection& connection) {
         const std::lock_guard lock(mutex_);
         arrivals_.push_back(std::move(connection));
     }
-    wake(wake_room_.get());
+    wake_room_.wake();
 }
 
 std::size_t ThreadPool::waiting() const {
@@ -209,7 +182,7 @@ void ThreadPool::run_waiting_room() {
         make_room(guests, room_capacity_);
 
         Clock::time_point now = Clock::now();
-        watched.assign(1, pollfd{wake_room_.get(), POLLIN, 0});
+        watched.assign(1, pollfd{wake_room_.fd(), POLLIN, 0});
         Deadline next = kNoDeadline;
         for (const Guest& guest : guests) {
             watched.push_back(pollfd{guest.connection.socket.get(), POLLIN, 0});
@@ -223,7 +196,7 @@ void ThreadPool::run_waiting_room() {
             guests.clear();
             continue;
         }
-        if (watched[0].revents != 0) clear(wake_room_.get());
+        if (watched[0].revents != 0) wake_room_.clear();
 
         now = Clock::now();
         std::vector<ClientConnection> ready;
@@ -254,6 +227,6 @@ void ThreadPool::shutdown() {
         const std::lock_guard lock(mutex_);
         workers_done_ = true;  // the waiting room finishes its careful closes, and ends
     }
-    wake(wake_room_.get());
+    wake_room_.wake();
     if (room_.joinable()) room_.join();
 }

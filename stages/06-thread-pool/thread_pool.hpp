@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "connection.hpp"
-#include "fd.hpp"
+#include "wakeup.hpp"
 
 class ThreadPool {
 public:
@@ -85,6 +85,6 @@ private:
     // and an eventfd, written when they arrive or when the workers are done.
     std::vector<ClientConnection> arrivals_;
     bool workers_done_ = false;
-    Fd wake_room_;
+    Wakeup wake_room_;
     std::thread room_;
 };

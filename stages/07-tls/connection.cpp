@@ -65,33 +65,19 @@ void close_after_last_response(ClientConnection& connection) {
 }  // otherwise the stream says goodbye and the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
 
-void log_request(const std::string& peer, const HttpRequest& request, int status,
-                 std::uint64_t bytes, Clock::time_point start) {
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-    const std::string request_line = request.method.empty()
-                                         ? "(no valid request)"
-                                         : request.method + " " + escape_bytes(request.target) +
-                                               " " + request.version;
-    log_line(peer + " \"" + request_line + "\" " + std::to_string(status) + " " +
-             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
-             std::to_string(micros % 1000 / 100) + "ms");
-}
-
 // ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
 // carries are added here, the head and the body go out, and the log gets a
 // line. Returns false when the client is gone.
-bool send_response(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
+bool send_response(ClientConnection& connection, const ConnectionOptions& options, const HttpRequest& request,
                    HttpResponse& response, bool keep_alive, Clock::time_point start, bool log = true) {
     response.headers.add("Date", http_date(std::time(nullptr)));
     response.headers.add("Server", "course-server");
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.
     response.headers.add("X-Content-Type-Options", "nosniff");
-    // No other site may show our pages in a frame, where a disguised click
-    // could press their buttons (clickjacking; RFC 7034). Sent with every
-    // response, files too: one rule in one place, ignored where moot.
+    // No other site may show our pages in a frame and borrow a user's clicks
+    // (clickjacking, RFC 7034): every response, files too, in one place.
     response.headers.add("X-Frame-Options", "DENY");
     for (const auto& [name, value] : options.response_headers) response.headers.add(name, value);
     if (!keep_alive) {
@@ -107,10 +93,11 @@ bool send_response(ClientConnection& client, const ConnectionOptions& options, c
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
-    const bool sent = file_bytes == 0 ? client.stream->write_all(head)
-                                      : client.stream->write_file(head, response.file->fd->get(),
-                                                                  response.file->offset, file_bytes);
-    if (log) log_request(client.peer, request, response.status, head.size() + file_bytes, start);
+    const bool sent = file_bytes == 0 ? connection.stream->write_all(head)
+                                      : connection.stream->write_file(head, response.file->fd->get(),
+                                                                      response.file->offset, file_bytes);
+    if (log) log_request(connection.peer, request.method, request.target, request.version,
+                         response.status, head.size() + file_bytes, start);
     return sent;
 }
 // ANCHOR_END: send_response
@@ -205,24 +192,29 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         return ServeResult::Closed;
     }
     // ANCHOR_END: handshake_call
+    // The conversation's state lives in `client`, where the next turn finds it.
     RequestParser& parser = client.parser;
+    std::string& unparsed = client.unparsed;
     char buffer[kReadBufferSize];
+    bool& continue_sent = client.continue_sent;
+    const std::string& peer = client.peer;
 
     while (true) {
         // Parse what we have before reading more: with pipelining, the next
         // request may already be in `unparsed`.
-        client.unparsed.erase(0, parser.feed(client.unparsed));
+        unparsed.erase(0, parser.feed(unparsed));
 
         if (parser.failed()) {
-            answer_and_close(client, options, parser.request(), HttpResponse::error(parser.error_status(), parser.error()));
+            answer_and_close(client, options, parser.request(),
+                             HttpResponse::error(parser.error_status(), parser.error()));
             return ServeResult::Closed;
         }
 
         if (parser.complete()) {
             const auto start = Clock::now();
             HttpRequest request = parser.take_request();
-            request.client = client.peer;
-            HttpResponse response = call_handler(handler, request, client.peer);
+            request.client = peer;
+            HttpResponse response = call_handler(handler, request, peer);
             const bool client_said_close = !client_wants_keep_alive(request);
             const bool keep_alive = !client_said_close && !stop.requested();
             if (!send_response(client, options, request, response, keep_alive, start)) return ServeResult::Closed;
@@ -231,7 +223,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                 else close_gracefully(client);  // we are stopping: it may be sending more
                 return ServeResult::Closed;
             }
-            client.continue_sent = false;
+            continue_sent = false;
             client.request_deadline.reset();
             client.idle_deadline.reset();
             // The fairness rule: while other connections wait for a worker,
@@ -245,9 +237,9 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // "Expect: 100-continue": the client holds its body back until we
         // say go on (RFC 9110 section 10.1.1), so a big upload that we would
         // refuse anyway (413) is never sent.
-        if (parser.waiting_for_body_after_continue() && !client.continue_sent) {
+        if (parser.waiting_for_body_after_continue() && !continue_sent) {
             if (!client.stream->write_all("HTTP/1.1 100 Continue\r\n\r\n")) return ServeResult::Closed;
-            client.continue_sent = true;
+            continue_sent = true;
         }
 
         // The parser needs more bytes. Once a request has begun it has
@@ -268,7 +260,8 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         }
         if (waited == Waited::TimedOut) {
             if (parser.started()) {
-                answer_and_close(client, options, parser.request(), HttpResponse::error(408, "the request did not arrive in time"));
+                answer_and_close(client, options, parser.request(),
+                                 HttpResponse::error(408, "the request did not arrive in time"));
             }
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close
@@ -276,7 +269,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             return ServeResult::Closed;
         }
         if (n == 0) return ServeResult::Closed;  // the client closed (or reset) the connection
-        client.unparsed.append(buffer, n);
+        unparsed.append(buffer, n);
     }
 }
 // ANCHOR_END: serve_connection

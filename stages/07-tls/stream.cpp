@@ -7,7 +7,6 @@
 
 namespace {
 
-// ANCHOR: plain_stream
 class PlainStream final : public Stream {
 public:
     PlainStream(int fd, std::chrono::milliseconds send_timeout) : Stream(fd) {
@@ -39,7 +38,6 @@ public:
 
     void close() override { ::shutdown(fd(), SHUT_WR); }
 };
-// ANCHOR_END: plain_stream
 
 }  // namespace
 

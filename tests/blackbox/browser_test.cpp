@@ -244,6 +244,21 @@ private:
     std::thread thread_;
 };
 
+// Chromium's path, or "" once the test has said that it is skipped.
+// A learner without Chromium loses the browser tests, and is told so; CI
+// must not lose them unnoticed (.ci/run installs Chromium).
+std::string chromium_or_skip() {
+    const std::string path = chromium_path();
+    if (path.empty()) {
+        if (in_ci()) FAIL("CI=true and no Chromium: CI must run this test (apt-get install chromium)");
+        MESSAGE("Chromium not found (scripts/deps.sh chromium, or set CHROME_PATH): test skipped");
+    }
+    return path;
+}
+
+// Where a test's screenshots go: build/screenshots/stageN-NAME.png.
+std::string screenshots() { return "build/screenshots/stage" + std::to_string(test_target().stage) + "-"; }
+
 bool log_has(const TestServer& server, const std::string& text) {
     const auto deadline = Clock::now() + std::chrono::seconds(20);
     while (Clock::now() < deadline) {
@@ -256,17 +271,11 @@ bool log_has(const TestServer& server, const std::string& text) {
 }  // namespace
 
 STAGE_TEST(5, "in Chromium, another site's form cannot log the browser in (login CSRF); our own page can") {
-    const std::string chromium = chromium_path();
-    if (chromium.empty()) {
-        // A learner without Chromium loses this one test, and is told so;
-        // CI must not lose it unnoticed (.ci/run installs Chromium).
-        if (in_ci()) FAIL("CI=true and no Chromium: CI must run this test (apt-get install chromium)");
-        MESSAGE("Chromium not found (scripts/deps.sh chromium, or set CHROME_PATH): test skipped");
-        return;
-    }
+    const std::string chromium = chromium_or_skip();
+    if (chromium.empty()) return;
     TestServer server;
     const std::string site = server.origin();
-    const std::string shots = "build/screenshots/stage" + std::to_string(test_target().stage) + "-";
+    const std::string shots = screenshots();
     // The attacker's page: a hidden form that posts bob's credentials to our
     // /login as soon as the page loads. Were it accepted, the victim would
     // then be using bob's account without knowing, and whatever they typed
@@ -311,4 +320,37 @@ STAGE_TEST(5, "in Chromium, another site's form cannot log the browser in (login
     browser.screenshot(shots + "login-own-page.png");
     CHECK_FALSE(signed_in.empty());
     CHECK(browser.cookies().find("session_id") != std::string::npos);
+}
+
+STAGE_TEST(5, "in Chromium, the login page's script sends the forms itself and says who is signed in") {
+    const std::string chromium = chromium_or_skip();
+    if (chromium.empty()) return;
+    TestServer server;
+    const std::string site = server.origin();
+    const std::string shots = screenshots();
+    Browser browser(chromium);
+
+    browser.go(site + "/");
+    const std::string before = browser.text_when(site + "/", "Not signed in");
+    browser.screenshot(shots + "page-not-signed-in.png");
+    CHECK_FALSE(before.empty());
+
+    // requestSubmit() is a click on the form's button: the submit event
+    // fires, and the page's script sends the form with fetch().
+    browser.call("Runtime.evaluate",
+                 R"js({"expression":"document.querySelector('#login [name=username]').value='bob';)js"
+                 R"js(document.querySelector('#login [name=password]').value='builder';)js"
+                 R"js(document.getElementById('login').requestSubmit()"})js",
+                 false);
+    const std::string after = browser.text_when(site + "/", "Signed in as bob");
+    browser.screenshot(shots + "page-signed-in.png");
+    INFO("the page then says: ", after);
+    CHECK_FALSE(after.empty());
+    CHECK(after.find("200 OK: logged in as bob") != std::string::npos);
+    CHECK(log_has(server, "\"POST /login HTTP/1.1\" 200"));  // it passed the cross-site check
+
+    browser.call("Runtime.evaluate", R"js({"expression":"document.getElementById('logout').requestSubmit()"})js",
+                 false);
+    CHECK_FALSE(browser.text_when(site + "/", "200 OK: logged out").empty());
+    CHECK_FALSE(browser.text_when(site + "/", "Not signed in").empty());
 }

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bytes.hpp"
 #include "stage_test.hpp"
 #include "strings.hpp"
 #include "temp_folder.hpp"
@@ -124,7 +125,7 @@ STAGE_TEST(8, "2,000 keep-alive connections at once are all answered") {
         if (response.body == "Hello, c" + std::to_string(i) + "!\n") {
             ++answered;
         } else if (first_failure.empty()) {
-            first_failure = "client " + std::to_string(i) + ": " + response.error + " " + escape_bytes(client.received());
+            first_failure = "client " + std::to_string(i) + ": " + response.error + " " + show_bytes(client.received());
         }
     }
     INFO(first_failure);
@@ -294,7 +295,7 @@ STAGE_TEST(8, "when the pool's queue is full, a blocking request gets 503 with R
     Connection refused = connected(server);
     refused.send(get("/delay/10"));
     const Response response = refused.read_response();
-    INFO(escape_bytes(refused.received()));
+    INFO(show_bytes(refused.received()));
     CHECK(response.status == 503);
     CHECK(response.header("Retry-After") == "1");
     // The connection itself is fine, and requests that need no worker are
@@ -341,7 +342,7 @@ STAGE_TEST(8, "the request timeout runs from the first byte: a request that tric
     std::size_t sent = 0;
     while (sent < request.size() && !slow.closed_by_server(200ms)) slow.send(request.substr(sent++, 1));
     const double took = seconds_since(start);
-    INFO(escape_bytes(slow.received()));
+    INFO(show_bytes(slow.received()));
     CHECK(slow.received().starts_with("HTTP/1.1 408 Request Timeout\r\n"));
     CHECK(took > 0.8);
     CHECK(took < 3.0);
@@ -389,7 +390,7 @@ STAGE_TEST(8, "at --max-connections with none idle, a newcomer waits until one c
     newcomer.send(get("/hello/patient"));
     const Response response = newcomer.read_response(false, 10s);
     const double took = seconds_since(start);
-    INFO(escape_bytes(newcomer.received()));
+    INFO(show_bytes(newcomer.received()));
     CHECK(response.body == "Hello, patient!\n");
     CHECK(took > 0.5);  // not before a busy connection closed
     for (Connection& connection : busy) CHECK(connection.read_response().status == 200);

@@ -273,6 +273,16 @@ STAGE_TEST(7, "a client that rejects the certificate is logged, and the server g
 // ---------------------------------------------------------------------------
 // HTTP over TLS.
 
+STAGE_TEST(7, "an idle connection is closed with close_notify, so the client can tell it from a cut") {
+    if (without_tls()) return;
+    TestServer server({"--idle-timeout", "1"});
+    Connection client = server.connect();
+    client.send(get("/hello/idle"));
+    REQUIRE(client.read_response().status == 200);
+    CHECK(client.closed_by_server(3s));
+    CHECK(client.close_notify_received());
+}
+
 STAGE_TEST(7, "every response carries Strict-Transport-Security with a max-age of a year") {
     if (without_tls()) return;
     TestServer server;

@@ -228,6 +228,7 @@ struct Connection::Tls {
     bool tcp_eof = false;            // the TCP stream has ended (FIN or reset)
     bool write_failed = false;       // the socket refused our bytes: the server has gone
     bool close_notify_sent = false;
+    bool close_notify_received = false;  // the server ended the stream with its close_notify
     std::string unsent;              // plaintext given to send() before the handshake was done
     std::string error;
 };
@@ -343,6 +344,8 @@ bool Connection::finish_handshake(std::chrono::milliseconds timeout) {
 }
 
 bool Connection::handshake_done() const { return tls_ && tls_->handshake_done; }
+
+bool Connection::close_notify_received() const { return tls_ && tls_->close_notify_received; }
 
 std::string Connection::tls_error() const { return tls_ ? tls_->error : ""; }
 
@@ -462,6 +465,7 @@ bool Connection::tls_decrypt() {
         if (error == SSL_ERROR_WANT_READ) break;  // a partial record: wait for the rest
         if (error == SSL_ERROR_ZERO_RETURN) {
             eof_ = true;  // close_notify: the server's clean end of the stream
+            tls_->close_notify_received = true;
         } else {
             const std::string why = openssl_errors();
             tls_fail("TLS error: " + (why.empty() ? "error " + std::to_string(error) : why));

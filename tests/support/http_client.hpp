@@ -111,6 +111,9 @@ public:
     bool finish_handshake(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     bool tls() const { return tls_ != nullptr; }
     bool handshake_done() const;
+    // Whether the server ended the TLS stream with close_notify, TLS's own
+    // "I am done" (RFC 8446 section 6.1), rather than by closing TCP alone.
+    bool close_notify_received() const;
     // Why the handshake or the TLS session failed, "" if it did not.
     std::string tls_error() const;
     // What the handshake settled, "" before: "TLSv1.3", "http/1.1",
