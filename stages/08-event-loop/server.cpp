@@ -30,6 +30,8 @@ Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions
     loop_.watch(stop_.fd(), EPOLLIN, *this);  // readable once SIGINT or SIGTERM came
 }
 
+Server::~Server() { pool_.shutdown(); }
+
 Server::Connection::Connection(Server& server, const Listener& listener, Fd socket, std::string peer)
     : server(server), listener(listener), timer([this] {
           client.timed_out = true;
@@ -86,6 +88,11 @@ void Server::accept_connections(Listener& listener) {
             connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
         connection.position = std::prev(connections_.end());
         ++open_;
+        connection.client.stream = listener.options.open_stream(connection.client.socket.get());
+        if (!connection.client.stream) {
+            close(connection);
+            continue;
+        }
         connection.events = EPOLLIN | EPOLLRDHUP;
         loop_.watch(connection.client.socket.get(), connection.events, connection);
         serve(connection, 0);  // its first bytes are usually here already (TCP_DEFER_ACCEPT)
@@ -160,10 +167,7 @@ void Server::run_on_pool(Connection& connection) {
     };
     connection.on_pool = pool_.try_submit(job);
     if (!connection.on_pool) {
-        HttpResponse& busy = connection.client.blocking->response;
-        busy = HttpResponse::error(503, "every worker is busy; try again in a moment");
-        // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
-        busy.headers.add("Retry-After", "1");
+        refuse_request(connection.client);
         return serve(connection, 0);
     }
     connection.timer.cancel();  // this wait is ours, not the client's

@@ -16,6 +16,8 @@ public:
     // Timeouts from `options`; at most `max_connections` open at once.
     Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions& options,
            std::size_t max_connections);
+    // Joins the pool first: its jobs refer to the loop and the connections.
+    ~Server();
 
     // Serves connections to `listener` with `handler` and `options`, which
     // must outlive the server.

@@ -30,10 +30,10 @@ std::optional<std::size_t> write_some(int fd, std::string_view bytes, bool more)
         // MSG_NOSIGNAL: if the peer is gone, fail with EPIPE instead of
         // raising SIGPIPE, whose default action kills the whole process.
         const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-        if (n >= 0) return static_cast<std::size_t>(n);
+        if (n >= 0) return static_cast<std::size_t>(n);  // perhaps fewer: the loop sends the rest later
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;  // full
         if (errno == EPIPE || errno == ECONNRESET) return 0;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;  // full: the client is not reading
         throw_errno("send");
     }
 }
@@ -55,8 +55,8 @@ std::optional<std::size_t> send_file(int socket, int file, std::uint64_t offset,
         const ssize_t n = ::sendfile(socket, file, &position, std::min(length, kMaxPerCall));
         if (n >= 0) return static_cast<std::size_t>(n);  // 0: the file is shorter than it was
         if (errno == EINTR) continue;
-        if (errno == EAGAIN) return std::nullopt;  // full
         if (errno == EPIPE || errno == ECONNRESET) return 0;
+        if (errno == EAGAIN) return std::nullopt;  // full
         throw_errno("sendfile");
     }
 }
