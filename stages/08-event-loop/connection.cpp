@@ -49,31 +49,14 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, within limits: the
 // careful close protects a response, it must not let a client hold us.
-// serve_connection discards (linger); the loop keeps the time (server.cpp).
+// That wait is a timer of the loop's (server.cpp), and the reads are a
+// read a turn (serve_connection), as for any other connection.
 void close_gracefully(ClientConnection& connection) {
     LogBatch::flush();  // before the client can see the end, its requests are in the log
     connection.stream->close();
     connection.waiting_for = WaitingFor::ClientClose;
 }
 // ANCHOR_END: close_gracefully
-
-// ANCHOR: linger
-// A closing connection may send this much in a turn before we close it
-// anyway: the careful close protects the response we sent, not a flood.
-constexpr std::size_t kLingerBytes = 1024 * 1024;
-
-// Reads and drops what comes until the client closes too, or is gone.
-ServeResult linger(ClientConnection& connection) {
-    char discard[kReadBufferSize];
-    for (std::size_t discarded = 0; discarded < kLingerBytes && !connection.timed_out;) {
-        const std::optional<std::size_t> n = read_some(connection.socket.get(), discard, sizeof discard);
-        if (!n) return ServeResult::WaitRead;
-        if (*n == 0) break;  // the client has closed its side too
-        discarded += *n;
-    }
-    return ServeResult::Closed;
-}
-// ANCHOR_END: linger
 
 // ANCHOR: close_after_last_response
 // After the client's own "Connection: close" there is usually nothing to
@@ -261,7 +244,10 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // What the client has not taken yet leaves first. A timeout while
         // some is left is the send timeout: the client does not read.
         if (!flush(client) || (client.timed_out && client.unsent_bytes() > 0)) return ServeResult::Closed;
-        if (client.waiting_for == WaitingFor::ClientClose) return linger(client);
+        if (client.waiting_for == WaitingFor::ClientClose) {  // closing: drop what comes, until its close
+            const std::optional<std::size_t> n = read_some(client.socket.get(), buffer, sizeof buffer);
+            return client.timed_out || (n && *n == 0) ? ServeResult::Closed : ServeResult::WaitRead;
+        }
         // The last response is queued: once it has left, close.
         if (client.closing != Closing::No) {
             if (client.unsent_bytes() > 0) return ServeResult::WaitWrite;
