@@ -4,8 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
-#include "errors.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 
@@ -19,7 +19,7 @@ constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 }  // namespace
 
-Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions& options,
+Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
                std::size_t max_connections)
     : pool_(pool), stop_(stop), max_connections_(max_connections),
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
@@ -58,6 +58,7 @@ void Server::run() {
         for (Connection* connection : released_) connections_.erase(connection->position);
         released_.clear();
     }
+    if (failure_) std::rethrow_exception(failure_);
 }
 // ANCHOR_END: run
 
@@ -76,7 +77,12 @@ void Server::accept_connections(Listener& listener) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // none left
             if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) continue;
             if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
-                throw_errno("accept");
+                // The listener itself failed: stop as at SIGTERM, so that the
+                // requests in flight are answered, and then fail.
+                failure_ = std::make_exception_ptr(std::system_error(errno, std::generic_category(), "accept"));
+                stop_.request();
+                on_ready(0);
+                return loop_.forget(listener.fd);  // or epoll would report it at every turn
             }
             // Out of descriptors: the client stays queued, the listener
             // readable. Trying again at once would spin: pause instead.
