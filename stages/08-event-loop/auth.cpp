@@ -1,6 +1,5 @@
 #include "auth.hpp"
 
-#include "pages.hpp"
 #include "url.hpp"
 
 namespace {
@@ -15,11 +14,11 @@ constexpr std::string_view kChallenge = "Bearer realm=\"course\"";
 // HttpOnly: scripts in the page cannot read it. SameSite=Strict: requests
 // that other sites start go without it. No Max-Age: the browser forgets it
 // when it closes; Max-Age=0 deletes it now (RFC 6265 section 4.1.2).
-// Stage 7 serves only HTTPS, so the cookie says Secure: the browser then
-// never sends it in the clear (RFC 6265 section 4.1.2.5).
-std::string session_cookie(std::string_view id) {
+// Secure, over HTTPS: the browser then never sends it in the clear
+// (section 4.1.2.5).
+std::string session_cookie(std::string_view id, std::string_view scheme) {
     return std::string(kCookieName) + "=" + std::string(id) +
-           "; HttpOnly; SameSite=Strict; Path=/; Secure";
+           "; HttpOnly; SameSite=Strict; Path=/" + (scheme == "https" ? "; Secure" : "");
 }
 // ANCHOR_END: set_cookie
 
@@ -40,19 +39,22 @@ std::optional<std::string> session_id(const HttpRequest& request) {
     return std::nullopt;
 }
 
-std::optional<Session> current_session(AuthState& state, const HttpRequest& request) {
-    const std::optional<std::string> id = session_id(request);
-    return id ? state.sessions.find(*id) : std::nullopt;
+// Every answer here depends on who asks, so no cache may keep it (RFC
+// 9111 section 5.2.2.5).
+HttpResponse answer(int status, const std::string& message) {
+    HttpResponse response = HttpResponse::text(status, message + "\n");
+    response.headers.add("Cache-Control", "no-store");
+    return response;
 }
 
-HttpResponse unauthorized(const HttpRequest& request, const std::string& message) {
-    HttpResponse response = message_page(request, 401, message);
+HttpResponse unauthorized(const std::string& message) {
+    HttpResponse response = answer(401, message);
     response.headers.add("WWW-Authenticate", std::string(kChallenge));
     return response;
 }
 
-HttpResponse too_many_attempts(const HttpRequest& request, seconds wait) {
-    HttpResponse response = message_page(request, 429, "too many attempts; try again later");
+HttpResponse too_many_attempts(seconds wait) {
+    HttpResponse response = answer(429, "too many attempts; try again later");
     response.headers.add("Retry-After", std::to_string(wait.count()));
     return response;
 }
@@ -61,12 +63,12 @@ HttpResponse too_many_attempts(const HttpRequest& request, seconds wait) {
 std::optional<HttpResponse> read_form(const HttpRequest& request, QueryParams& form) {
     const std::string_view type = trim_ows(split(request.headers.get("Content-Type"), ';').front());
     if (!iequals(type, "application/x-www-form-urlencoded")) {
-        return message_page(request, 415, "send the form as application/x-www-form-urlencoded");
+        return answer(415, "send the form as application/x-www-form-urlencoded");
     }
     std::optional<QueryParams> parsed = QueryParams::parse(request.body);
-    if (!parsed) return message_page(request, 400, "the form is not correctly encoded");
+    if (!parsed) return answer(400, "the form is not correctly encoded");
     if (!parsed->has("username") || !parsed->has("password")) {
-        return message_page(request, 400, "the form needs a username and a password");
+        return answer(400, "the form needs a username and a password");
     }
     form = std::move(*parsed);
     return std::nullopt;
@@ -80,15 +82,15 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
     // Counted before the hash, so that a refusal costs nothing: per address
     // (one client guessing, or trying one password on many accounts) and
     // per account (many addresses guessing one).
-    const std::string client(peer_address(request.client));
+    const std::string client(address_without_port(request.client));
     const std::string account = ascii_lower(username);
     seconds wait = state.attempts_by_client.attempt(client);
     if (wait == seconds(0)) wait = state.attempts_by_account.attempt(account);
-    if (wait > seconds(0)) return too_many_attempts(request, wait);
+    if (wait > seconds(0)) return too_many_attempts(wait);
 
     const std::optional<User> user = state.users.authenticate(username, form.get("password"));
     // The same answer for an unknown name and a wrong password.
-    if (!user) return unauthorized(request, "wrong username or password");
+    if (!user) return unauthorized("wrong username or password");
     state.attempts_by_client.forgive(client);  // whoever knows the password was not guessing
     state.attempts_by_account.forgive(account);
 
@@ -96,43 +98,42 @@ HttpResponse login(AuthState& state, const HttpRequest& request) {
     // an id planted before the login is worth nothing after it (fixation).
     if (auto old = session_id(request)) state.sessions.remove(*old);
     const std::string id = state.sessions.create(user->name, user->role);
-    HttpResponse response = message_page(request, 200, "logged in as " + user->name);
-    response.headers.add("Set-Cookie", session_cookie(id));
+    HttpResponse response = answer(200, "logged in as " + user->name);
+    response.headers.add("Set-Cookie", session_cookie(id, state.scheme));
     return response;
 }
 
 HttpResponse logout(AuthState& state, const HttpRequest& request) {
     const std::optional<std::string> id = session_id(request);
-    if (!id || !state.sessions.find(*id)) return unauthorized(request, "you are not logged in");
+    if (!id || !state.sessions.find(*id)) return unauthorized("you are not logged in");
     state.sessions.remove(*id);
-    HttpResponse response = message_page(request, 200, "logged out");
-    response.headers.add("Set-Cookie", session_cookie("") + "; Max-Age=0");
+    HttpResponse response = answer(200, "logged out");
+    response.headers.add("Set-Cookie", session_cookie("", state.scheme) + "; Max-Age=0");
     return response;
 }
 
 // GET /protected, and GET /admin when `admins_only`. 401 means "we do not
 // know who you are"; 403 means "we know, and no".
 HttpResponse members_page(AuthState& state, const HttpRequest& request, bool admins_only) {
-    const std::optional<Session> session = current_session(state, request);
-    if (!session) return unauthorized(request, "log in to see this page");
-    if (admins_only && session->role != kRoleAdmin) {
-        return message_page(request, 403, session->username + " is not an admin");
-    }
-    return message_page(request, 200, "Hello, " + session->username +
-                                          (admins_only ? ". You are an admin." : "! Only signed-in users see this."));
+    const std::optional<std::string> id = session_id(request);
+    const std::optional<Session> session = id ? state.sessions.find(*id) : std::nullopt;
+    if (!session) return unauthorized("log in to see this page");
+    if (admins_only && session->role != kRoleAdmin) return answer(403, session->username + " is not an admin");
+    return answer(200, "Hello, " + session->username +
+                           (admins_only ? ". You are an admin." : "! Only signed-in users see this."));
 }
 
 HttpResponse register_user(AuthState& state, const HttpRequest& request) {
     QueryParams form;
     if (auto refused = read_form(request, form)) return *refused;
     // An account costs a hash, as a login does: the same budget.
-    const seconds wait = state.attempts_by_client.attempt(peer_address(request.client));
-    if (wait > seconds(0)) return too_many_attempts(request, wait);
+    const seconds wait = state.attempts_by_client.attempt(address_without_port(request.client));
+    if (wait > seconds(0)) return too_many_attempts(wait);
     const std::string username = form.get("username");
     const AddResult result = state.users.add(username, form.get("password"));
-    if (result == AddResult::NameTaken) return message_page(request, 409, "the name " + username + " is taken");
-    if (result == AddResult::Invalid) return message_page(request, 400, account_rules());
-    return message_page(request, 201, "created the account " + username + "; you can log in now");
+    if (result == AddResult::NameTaken) return answer(409, "the name " + username + " is taken");
+    if (result == AddResult::Invalid) return answer(400, account_rules());
+    return answer(201, "created the account " + username + "; you can log in now");
 }
 
 // Whether a browser sent this request for a page of another site. A form
@@ -148,26 +149,22 @@ bool cross_site(const HttpRequest& request, std::string_view scheme) {
     return !origin.empty() && !iequals(origin, own);
 }
 
-// Every route here refuses a POST from another site, and its pages may not
-// be framed by one, where a disguised click could press their buttons
-// (clickjacking; X-Frame-Options, RFC 7034).
-RouteHandler guarded(RouteHandler handler, std::string_view scheme) {
-    return [handler = std::move(handler), scheme](const HttpRequest& request) {
-        HttpResponse response = request.method == "POST" && cross_site(request, scheme)
-                                    ? message_page(request, 403, "refused: the form was sent from another site")
-                                    : handler(request);
-        response.headers.add("X-Frame-Options", "DENY");
-        return response;
+// Every route here refuses a POST from another site.
+RouteHandler guarded(const AuthState& state, RouteHandler handler) {
+    return [&state, handler = std::move(handler)](const HttpRequest& request) {
+        if (request.method == "POST" && cross_site(request, state.scheme)) {
+            return answer(403, "refused: the form was sent from another site");
+        }
+        return handler(request);
     };
 }
 
 }  // namespace
 
-void add_auth_routes(Router& router, AuthState& state, std::string_view scheme) {
-    const auto add = [&router, scheme](const char* method, const char* path, RouteHandler handler) {
-        router.add({method}, path, guarded(std::move(handler), scheme));
+void add_auth_routes(Router& router, AuthState& state) {
+    const auto add = [&router, &state](const char* method, const char* path, RouteHandler handler) {
+        router.add({method}, path, guarded(state, std::move(handler)));
     };
-    add("GET", "/", [&state](const HttpRequest& r) { return home_page(current_session(state, r)); });
     add("POST", "/login", [&state](const HttpRequest& r) { return login(state, r); });
     add("POST", "/logout", [&state](const HttpRequest& r) { return logout(state, r); });
     add("GET", "/protected", [&state](const HttpRequest& r) { return members_page(state, r, false); });

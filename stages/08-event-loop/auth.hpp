@@ -1,6 +1,9 @@
-// The routes of sessions: GET / (the login page), POST /login, /logout and
-// /register, GET /protected and /admin.
+// The routes of sessions: POST /login, /logout and /register, GET
+// /protected and /admin. Their answers are plain text, for curl and
+// scripts; a browser gets there from the forms of public/index.html.
 #pragma once
+
+#include <string>
 
 #include "rate_limiter.hpp"
 #include "router.hpp"
@@ -19,8 +22,10 @@ struct AuthState {
     SessionStore sessions;
     RateLimiter attempts_by_client{kAttemptsPerClient};
     RateLimiter attempts_by_account{kAttemptsPerAccount};
+    // How clients reach us, "http" or "https" (the server says which): with
+    // the Host, our origin (RFC 6454), which a form's Origin must match.
+    std::string scheme = "http";
 };
 
 // The handlers keep a reference to `state`, which must outlive the router.
-// `scheme` ("http" with --plain) and the Host make our origin (RFC 6454).
-void add_auth_routes(Router& router, AuthState& state, std::string_view scheme = "https");
+void add_auth_routes(Router& router, AuthState& state);

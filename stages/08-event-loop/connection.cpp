@@ -1,8 +1,5 @@
 #include "connection.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -13,9 +10,11 @@
 #include "request_parser.hpp"
 #include "second_cache.hpp"
 #include "socket_io.hpp"
-#include "tls.hpp"
+#include "stream.hpp"
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 // ANCHOR: back_pressure
 // While this much waits for a client to take it, we read none of its
@@ -48,13 +47,13 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // the kernel answers with a TCP reset, and a reset can destroy the response
 // we just sent before the client has read it. So: first stop sending
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
-// what the client still sends until it closes too, for at most a second.
-// serve_connection discards; the loop keeps the time (server.cpp).
+// what the client still sends until it closes too, within limits: the
+// careful close protects a response, it must not let a client hold us.
+// That wait is a timer of the loop's (server.cpp), and the reads are a
+// read a turn (serve_connection), as for any other connection.
 void close_gracefully(ClientConnection& connection) {
     LogBatch::flush();  // before the client can see the end, its requests are in the log
-    // Over TLS, say goodbye in TLS first (close_notify), then in TCP.
-    if (connection.tls) tls_close(connection.tls.get());
-    ::shutdown(connection.socket.get(), SHUT_WR);
+    connection.stream->close();
     connection.waiting_for = WaitingFor::ClientClose;
 }
 // ANCHOR_END: close_gracefully
@@ -62,26 +61,15 @@ void close_gracefully(ClientConnection& connection) {
 // ANCHOR: close_after_last_response
 // After the client's own "Connection: close" there is usually nothing to
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If none of its bytes is unread, close() is safe at once and frees the
-// connection a round trip sooner (nginx does the same). recv() with
-// MSG_PEEK | MSG_DONTWAIT looks without taking or waiting (recv(2)): 0, the
-// client has closed too; a byte, something unread: the careful way then.
+// If none of its bytes is unread, close() is safe at once: nothing to
+// linger for, and the connection is freed a round trip sooner, which
+// counts when every request of a benchmark opens a connection (nginx does
+// the same). has_unread() looks without taking or waiting, in the socket
+// and, over TLS, in what OpenSSL holds.
 void close_after_last_response(ClientConnection& connection) {
-    char byte = 0;
-    const bool unread =
-        !connection.unparsed.empty() ||
-        (connection.tls && SSL_has_pending(connection.tls.get()) == 1) ||
-        ::recv(connection.socket.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-    if (unread) {
-        close_gracefully(connection);
-    } else if (connection.tls) {
-        LogBatch::flush();
-        tls_close(connection.tls.get());  // close_notify; the socket's Fd closes the rest
-    }
-}
+    if (!connection.unparsed.empty() || connection.stream->has_unread()) close_gracefully(connection);
+}  // otherwise the stream says goodbye and the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
-
-using Clock = std::chrono::steady_clock;
 
 void log_request(const std::string& peer, const HttpRequest& request, int status,
                  std::uint64_t bytes, Clock::time_point start) {
@@ -96,83 +84,33 @@ void log_request(const std::string& peer, const HttpRequest& request, int status
              std::to_string(micros % 1000 / 100) + "ms");
 }
 
-// ANCHOR: send_bytes
-// Bytes for the client go through TLS when the connection has a session,
-// straight to the socket otherwise. Nothing above this line knows which.
-// What the socket takes now: a count, 0 when the client is gone, or nothing yet.
-std::optional<std::size_t> send_bytes(ClientConnection& client, std::string_view bytes, bool more) {
-    if (client.tls) return tls_write_some(client.tls.get(), bytes);
-    return write_some(client.socket.get(), bytes, more);
-}
-
-// Bytes from the client: a count, 0 when it is gone, or nothing yet.
-std::optional<std::size_t> receive_bytes(ClientConnection& client, char* buffer, std::size_t capacity) {
-    if (client.tls) return tls_read_some(client.tls.get(), buffer, capacity);
-    return read_some(client.socket.get(), buffer, capacity);
-}
-// ANCHOR_END: send_bytes
-
-// ANCHOR: send_file_part
-// Over TLS a file joins the write queue's bytes this much at a time: four
-// full TLS records of 16 KiB.
-constexpr std::uint64_t kFileChunk = 64 * 1024;
-
-// The write queue's file. Plain TCP hands it to the kernel (sendfile). TLS
-// must encrypt every byte, so the file is read onto the queue's bytes in
-// bounded chunks, a chunk when they run low: a large file never sits in
-// memory whole. Returns what the socket took, or what was read: a count; 0
-// when the client is gone, or the file shrank since its length was taken
-// (that length cannot be kept); nothing when the socket is full.
-std::optional<std::size_t> send_file_part(ClientConnection& client) {
-    FileBody& file = client.unsent_file;
-    std::optional<std::size_t> n;
-    if (!client.tls) {
-        n = send_file(client.socket.get(), file.fd->get(), file.offset, file.length);
-    } else {
-        std::string& chunk = client.unsent;
-        const std::size_t start = chunk.size();
-        chunk.resize(start + std::min(file.length, kFileChunk));
-        const ssize_t got = ::pread(file.fd->get(), &chunk[start], chunk.size() - start, static_cast<off_t>(file.offset));
-        n = got > 0 ? static_cast<std::size_t>(got) : 0;
-        chunk.resize(start + *n);
-    }
-    if (n) {
-        file.offset += *n;
-        file.length -= *n;
-        if (file.length == 0) file.fd.reset();  // closes the file
-    }
-    return n;
-}
-// ANCHOR_END: send_file_part
-
 // ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
-// carries are added here, the head and the body join the write queue, and
-// the log gets a line.
-void send_response(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
-                   bool keep_alive, Clock::time_point start) {
+// carries are added here, the head and the body join the write queue (flush
+// sends it), and the log gets a line.
+void send_response(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
+                   HttpResponse& response, bool keep_alive, Clock::time_point start) {
     thread_local SecondCache date(http_date);  // the same text for a whole second
     response.headers.add("Date", date.text(std::time(nullptr)));
     response.headers.add("Server", "course-server");
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.
     response.headers.add("X-Content-Type-Options", "nosniff");
-    if (client.tls) {
-        // HSTS (RFC 6797): "for a year, reach this host over HTTPS only",
-        // so a browser never again tries plain http:// where an attacker
-        // could answer. Sent only over TLS, as section 7.2 requires.
-        response.headers.add("Strict-Transport-Security", "max-age=31536000");
-    }
+    // No other site may show our pages in a frame, where a disguised click
+    // could press their buttons (clickjacking; RFC 7034). Sent with every
+    // response, files too: one rule in one place, ignored where moot.
+    response.headers.add("X-Frame-Options", "DENY");
+    for (const auto& [name, value] : options.response_headers) response.headers.add(name, value);
     if (!keep_alive) {
         response.headers.add("Connection", "close");
     } else if (request.version == "HTTP/1.0") {
         response.headers.add("Connection", "keep-alive");  // 1.0 needs telling
     }
-    // One write for the whole response: status line, headers and body leave
-    // together. Two small writes on a keep-alive connection meet Nagle's
-    // algorithm on our side and delayed ACKs on the client's, and every
-    // response then waits about 40 ms. So a file's head goes with MSG_MORE:
-    // the kernel holds it back and sends it with the file's first bytes.
+    // One write for the whole response: two small writes on a keep-alive
+    // connection meet Nagle's algorithm on our side and delayed ACKs on the
+    // client's, and each response waits 40 ms. So a file's head goes with
+    // MSG_MORE: the kernel sends it with the file's first bytes. To HEAD,
+    // the head alone (RFC 9110 section 9.3.2).
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
@@ -182,17 +120,45 @@ void send_response(ClientConnection& client, const HttpRequest& request, HttpRes
 }
 // ANCHOR_END: send_response
 
+// ANCHOR: answer_and_close
+// The one way a connection ends on an error. After a malformed request we
+// cannot know where the next one starts, so the only safe thing is to
+// answer and close. What was parsed goes along (a HEAD's answer has no body).
+void answer_and_close(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
+                      HttpResponse response) {
+    send_response(client, options, request, response, /*keep_alive=*/false, Clock::now());
+    client.closing = Closing::Gracefully;  // once the queue has left (serve_connection)
+}
+// ANCHOR_END: answer_and_close
+
+// Queues the answer to `request`. After the last one the connection closes:
+// at once if the client said close, else the careful way (we are stopping,
+// and it may be sending more).
+void answer(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
+            HttpResponse& response, Clock::time_point start, const StopSignal& stop) {
+    const bool client_said_close = !client_wants_keep_alive(request);
+    const bool keep_alive = !client_said_close && !stop.requested();
+    send_response(client, options, request, response, keep_alive, start);
+    if (!keep_alive) client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
+}
+
 // ANCHOR: flush
-// Sends what the socket takes of the write queue. False: the client is gone.
+// Sends what the socket takes of the write queue, its bytes, then its file.
+// False: the client is gone.
 bool flush(ClientConnection& client) {
+    FileBody& file = client.unsent_file;
     while (client.unsent_bytes() > 0) {
-        const bool more_file = client.unsent_file.length > 0;
-        const bool file_next = client.unsent.empty() || (client.tls && more_file && client.unsent.size() < kFileChunk);
-        const std::optional<std::size_t> n =
-            file_next ? send_file_part(client) : send_bytes(client, client.unsent, /*more=*/more_file);
-        if (!n) return true;  // full: the loop waits until it is writable
-        if (*n == 0) return false;
-        if (!file_next) client.unsent.erase(0, *n);
+        const bool file_next = client.unsent.empty();
+        std::size_t n = 0;
+        const Step step = file_next ? client.stream->write_file(file.fd->get(), file.offset, file.length, n)
+                                    : client.stream->write_some(client.unsent, n, /*more=*/file.length > 0);
+        if (step == Step::Ended) return false;
+        if (step != Step::Done) return true;  // full: the loop waits until it is writable
+        if (!file_next) {
+            client.unsent.erase(0, n);
+        } else if (file.offset += n, file.length -= n; file.length == 0) {
+            file.fd.reset();  // closes the file
+        }
     }
     // A queue that grew for one big response is given back, so that ten
     // thousand quiet connections do not each keep their largest.
@@ -200,17 +166,6 @@ bool flush(ClientConnection& client) {
     return true;
 }
 // ANCHOR_END: flush
-
-// Queues the response to `request`. After the last one the connection
-// closes: at once if the client said close, else the careful way (we are
-// stopping, and it may be sending more).
-void answer(ClientConnection& client, const HttpRequest& request, HttpResponse& response,
-            Clock::time_point start, const StopSignal& stop) {
-    const bool client_said_close = !client_wants_keep_alive(request);
-    const bool keep_alive = !client_said_close && !stop.requested();
-    send_response(client, request, response, keep_alive, start);
-    if (!keep_alive) client.closing = client_said_close ? Closing::AfterLastResponse : Closing::Gracefully;
-}
 
 }  // namespace
 
@@ -230,95 +185,88 @@ HttpResponse call_handler(const Handler& handler, HttpRequest& request, const st
 }
 // ANCHOR_END: call_handler
 
+namespace {
+
+// ANCHOR: handshake
+// A stream may begin with a handshake (TLS). It goes a step at a time, as
+// far as the client's bytes allow, so a client that stalls it costs an idle
+// entry in epoll, not a thread; request_timeout bounds it. Returns nothing
+// once requests may follow.
+std::optional<ServeResult> handshake(ClientConnection& client, const StopSignal& stop,
+                                     const ConnectionOptions& options) {
+    if (client.stream->handshake_done()) return std::nullopt;
+    client.waiting_for = WaitingFor::MoreBytes;  // the request timeout applies
+    std::string error;
+    switch (const Handshake step = client.stream->handshake(error)) {
+        case Handshake::Done:
+            return std::nullopt;
+        case Handshake::WantRead:
+        case Handshake::WantWrite:
+            if (!client.timed_out && !stop.requested()) {  // quiet: the loop waits
+                return step == Handshake::WantRead ? ServeResult::WaitRead : ServeResult::WaitWrite;
+            }
+            error = client.timed_out ? "it took too long" : "the server is stopping";
+            break;
+        case Handshake::Failed: break;
+        case Handshake::PlainHttp: {  // plain HTTP to the HTTPS port: say so, in plain HTTP,
+            ConnectionOptions in_clear = options;  // and without HSTS (RFC 6797 section 7.2)
+            in_clear.response_headers = {};
+            client.stream = plain_stream(client.socket.get());
+            answer_and_close(client, in_clear, HttpRequest{},
+                             HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs"));
+            log_line(client.peer + " TLS handshake failed: " + error);
+            return std::nullopt;  // serve_connection sends the answer
+        }
+    }
+    log_line(client.peer + " TLS handshake failed: " + error);
+    return ServeResult::Closed;
+}
+// ANCHOR_END: handshake
+
+}  // namespace
+
 // ANCHOR: serve_connection
 ServeResult serve_connection(ClientConnection& client, const Handler& handler, const StopSignal& stop,
                              const ConnectionOptions& options) {
-    RequestParser& parser = client.parser;
-    char buffer[16 * 1024];
-    bool partial_record = false;  // TLS: OpenSSL holds part of a record and needs the rest
-    bool has_read = false;        // one read per call: level-triggered epoll says if more waits
-
-    // ANCHOR: handshake
-    // A new TLS connection starts with the handshake. It goes step by step
-    // as bytes arrive, so a client that stalls its handshake costs an idle
-    // entry in epoll, not a thread.
-    if (options.tls_context != nullptr && !client.tls_ready && client.closing == Closing::No) {
-        if (!client.tls) {
-            client.tls = tls_start(options.tls_context, client.socket.get());
-            if (!client.tls) return ServeResult::Closed;
-            client.waiting_for = WaitingFor::MoreBytes;
-        }
-        const HandshakeStep step = tls_handshake_step(client.tls.get());
-        if (!step.done && step.error.empty()) {
-            if (client.timed_out || stop.requested()) {
-                log_line(client.peer + " TLS handshake failed: " +
-                         (stop.requested() ? "the server is stopping" : "it took too long"));
-                return ServeResult::Closed;
-            }
-            return step.want_write ? ServeResult::WaitWrite : ServeResult::WaitRead;
-        }
-        if (!step.error.empty()) {
-            log_line(client.peer + " TLS handshake failed: " + step.error);
-            if (!step.plain_http) return ServeResult::Closed;
-            // Plain HTTP sent to the HTTPS port: say so in plain HTTP.
-            // Without a session, send_bytes writes to the socket.
-            client.tls.reset();
-            HttpResponse response = HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs");
-            send_response(client, HttpRequest{}, response, /*keep_alive=*/false, Clock::now());
-            client.closing = Closing::Gracefully;
-        }
-        client.tls_ready = step.done;
-    }
-    // ANCHOR_END: handshake
-
+    // ANCHOR: handshake_call
+    if (const std::optional<ServeResult> over = handshake(client, stop, options)) return *over;
+    // ANCHOR_END: handshake_call
     // A request whose handler blocked is back from the pool, answered.
     if (client.blocking) {
-        answer(client, client.blocking->request, client.blocking->response, client.blocking->start, stop);
+        answer(client, options, client.blocking->request, client.blocking->response, client.blocking->start, stop);
         client.blocking.reset();
     }
+    RequestParser& parser = client.parser;
+    char buffer[kReadBufferSize];
+    bool has_read = false;  // one read per call: level-triggered epoll says if more waits
 
     while (true) {
-        // What the client has not taken yet leaves first (a timeout now is
-        // the send timeout: it does not read).
-        if (!flush(client)) return ServeResult::Closed;
-        if (client.timed_out && client.unsent_bytes() > 0) return ServeResult::Closed;
-        if (client.waiting_for == WaitingFor::ClientClose) {
-            // Closing the careful way: discard what still comes, until the
-            // client closes too (at most a megabyte a turn).
-            for (std::size_t discarded = 0; discarded < 1024 * 1024 && !client.timed_out;) {
-                const std::optional<std::size_t> n = read_some(client.socket.get(), buffer, sizeof buffer);
-                if (!n) return ServeResult::WaitRead;
-                if (*n == 0) break;  // the client has closed its side too
-                discarded += *n;
-            }
-            return ServeResult::Closed;
+        // What the client has not taken yet leaves first. A timeout while
+        // some is left is the send timeout: the client does not read.
+        if (!flush(client) || (client.timed_out && client.unsent_bytes() > 0)) return ServeResult::Closed;
+        if (client.waiting_for == WaitingFor::ClientClose) {  // closing: drop what comes, until its close
+            const std::optional<std::size_t> n = read_some(client.socket.get(), buffer, sizeof buffer);
+            return client.timed_out || (n && *n == 0) ? ServeResult::Closed : ServeResult::WaitRead;
         }
         // The last response is queued: once it has left, close.
         if (client.closing != Closing::No) {
             if (client.unsent_bytes() > 0) return ServeResult::WaitWrite;
             if (client.closing == Closing::AfterLastResponse) close_after_last_response(client);
-            else close_gracefully(client);
+            else close_gracefully(client);  // we are stopping, or the request was bad: it may be sending more
             if (client.waiting_for != WaitingFor::ClientClose) return ServeResult::Closed;
             continue;
         }
         // Back-pressure: no more requests while the client owes us reading,
         // or a file (nothing queues behind one). Its bytes wait in the
         // kernel, then its own send() waits (TCP flow control).
-        if (client.unsent.size() > kMaxUnsentBytes || client.unsent_file.length > 0) {
-            return ServeResult::WaitWrite;
-        }
+        if (client.unsent.size() > kMaxUnsentBytes || client.unsent_file.length > 0) return ServeResult::WaitWrite;
 
         // Parse what we have before reading more: with pipelining, the next
         // request may already be in `unparsed`.
         client.unparsed.erase(0, parser.feed(client.unparsed));
 
         if (parser.failed()) {
-            // After a malformed request we cannot know where the next one
-            // starts, so the only safe thing is to answer and close. What was
-            // parsed goes along: the answer to a HEAD has no body either.
-            HttpResponse response = HttpResponse::error(parser.error_status(), parser.error());
-            send_response(client, parser.request(), response, /*keep_alive=*/false, Clock::now());
-            client.closing = Closing::Gracefully;
+            answer_and_close(client, options, parser.request(), HttpResponse::error(parser.error_status(), parser.error()));
             continue;
         }
 
@@ -333,7 +281,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                 return ServeResult::Blocking;  // the loop runs its handler on the pool
             }
             HttpResponse response = call_handler(handler, request, client.peer);
-            answer(client, request, response, start, stop);
+            answer(client, options, request, response, start, stop);
             continue;
         }
 
@@ -346,34 +294,43 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             continue;
         }
 
-        // The parser needs more bytes. OpenSSL may hold bytes that the socket
-        // no longer shows: records it read ahead, or the rest of a record
-        // that carried two requests. epoll cannot see those: read them now,
-        // unless OpenSSL has just said that what it holds is only part of a record.
-        const bool buffered = client.tls && SSL_has_pending(client.tls.get()) == 1 && !partial_record;
-        if (!buffered && (has_read || client.timed_out || stop.requested())) {
-            client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
-            if (!client.timed_out && !stop.requested()) return ServeResult::WaitRead;
+        // The parser needs more bytes. Once a request has begun it has
+        // request_timeout to arrive whole; a quiet connection between
+        // requests is kept idle_timeout, then closed. The loop keeps the time.
+        client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
+        if (client.timed_out || stop.requested()) {
             if (parser.started() && client.timed_out) {
-                HttpResponse response = HttpResponse::error(408, "the request did not arrive in time");
-                send_response(client, parser.request(), response, /*keep_alive=*/false, Clock::now());
-                client.closing = Closing::Gracefully;
+                answer_and_close(client, options, parser.request(), HttpResponse::error(408, "the request did not arrive in time"));
                 continue;
             }
-            if (client.unsent_bytes() > 0) return ServeResult::WaitWrite;  // stopping: send it first
+            if (client.unsent_bytes() > 0) return ServeResult::WaitWrite;  // stopping: its answer leaves first
             // A connection that sent nothing has no request to answer: we
             // close it quietly (RFC 9112 section 9.5 lets either side close
             // an idle connection).
-            if (client.tls) tls_close(client.tls.get());
             return ServeResult::Closed;
         }
+        // Bytes the stream holds (TLS) are read at once: epoll cannot see them.
+        if (has_read && !client.stream->has_buffered()) return ServeResult::WaitRead;
         has_read = true;
-        const std::optional<std::size_t> n = receive_bytes(client, buffer, sizeof buffer);
-        partial_record = !n;
-        if (!n) continue;  // nothing yet, or (TLS) only part of a record so far
-        // The client has closed its side: answer what it sent, then close.
-        if (*n == 0) client.closing = Closing::AfterLastResponse;
-        client.unparsed.append(buffer, *n);
+        std::size_t n = 0;
+        const Step step = client.stream->read_some(buffer, sizeof buffer, n);
+        if (step == Step::WantRead) return ServeResult::WaitRead;
+        if (step == Step::WantWrite) return ServeResult::WaitWrite;
+        // The client has closed its side: what it sent is answered, then we close.
+        if (step == Step::Ended) client.closing = Closing::AfterLastResponse;
+        client.unparsed.append(buffer, n);
     }
 }
 // ANCHOR_END: serve_connection
+
+// ANCHOR: refuse_request
+// Retry-After tells a well-behaved client when to come back (RFC 9110
+// section 10.2.3): in a second, a worker is likely to be free.
+constexpr std::string_view kRetryAfterSeconds = "1";
+
+void refuse_request(ClientConnection& client) {
+    HttpResponse response = HttpResponse::error(503, "every worker is busy; try again in a moment");
+    response.headers.add("Retry-After", std::string(kRetryAfterSeconds));
+    client.blocking->response = std::move(response);
+}
+// ANCHOR_END: refuse_request

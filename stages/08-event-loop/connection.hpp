@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,7 +15,7 @@
 #include "http_response.hpp"
 #include "request_parser.hpp"
 #include "stop_signal.hpp"
-#include "tls.hpp"
+#include "stream.hpp"
 
 // What the application does with a request. The connection code knows
 // nothing about what the server is for; it only speaks HTTP. The request is
@@ -30,8 +32,12 @@ struct ConnectionOptions {
     // Whether a request's handler blocks (hashes a password, sleeps): it
     // then runs on the thread pool, never on the loop.
     std::function<bool(const HttpRequest&)> blocks = [](const HttpRequest&) { return false; };
-    // Set: connections speak TLS with this context (stage 7). Null: plain.
-    SSL_CTX* tls_context = nullptr;
+    // What carries an accepted socket's bytes: plain_stream (stream.hpp) or
+    // TLS (tls.hpp).
+    std::function<std::unique_ptr<Stream>(int fd)> open_stream;
+    // Fields every response carries, as this listener's policy: HSTS on the
+    // HTTPS one (main.cpp).
+    Headers response_headers;
 };
 
 // What a connection waits for from its client; the loop times it out
@@ -59,9 +65,9 @@ enum class Closing { No, AfterLastResponse, Gracefully };
 // again once its socket is ready.
 struct ClientConnection {
     Fd socket;
-    // The TLS session over `socket`, once the handshake is done; null on a
-    // plain connection. Declared after `socket`, so destroyed before it.
-    TlsSession tls;
+    // What reads and writes `socket`: plain TCP or TLS. Declared after
+    // `socket`, so destroyed before it (a TLS stream's goodbye needs it).
+    std::unique_ptr<Stream> stream;
     std::string peer;  // "127.0.0.1:51234", for the log and the rate limiter
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
@@ -73,10 +79,9 @@ struct ClientConnection {
     std::size_t requests = 0;  // so far: each new one gets its own request timeout
     std::optional<BlockingRequest> blocking;  // on the pool, or back from it
     Closing closing = Closing::No;
+    // What it waits for, and whether the loop's timer for that has expired.
     WaitingFor waiting_for = WaitingFor::NextRequest;
-    bool timed_out = false;  // set by the loop: the timeout that applied has expired
-    // The TLS handshake is done: requests may follow.
-    bool tls_ready = false;
+    bool timed_out = false;
 
     std::uint64_t unsent_bytes() const { return unsent.size() + unsent_file.length; }
 };
@@ -96,3 +101,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 
 // Calls the handler; one that throws costs a 500, not the server.
 HttpResponse call_handler(const Handler& handler, HttpRequest& request, const std::string& peer);
+
+// The pool cannot take client.blocking's request now: its answer is `503
+// Service Unavailable` with `Retry-After`.
+void refuse_request(ClientConnection& client);

@@ -28,8 +28,3 @@ void RateLimiter::forgive(std::string_view key) {
     std::vector<TimePoint>* times = attempts_.find(name);
     if (times != nullptr && !times->empty()) times->pop_back();
 }
-
-std::string_view peer_address(std::string_view peer) {
-    if (peer.starts_with('[')) return peer.substr(1, peer.find(']') - 1);  // "[::1]:51234"
-    return peer.substr(0, peer.rfind(':'));
-}

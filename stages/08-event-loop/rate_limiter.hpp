@@ -33,10 +33,7 @@ public:
     // Takes back the latest attempt of `key` (a login that succeeded).
     void forgive(std::string_view key);
 
-    std::size_t size() const {
-        const std::lock_guard lock(mutex_);
-        return attempts_.size();
-    }
+    std::size_t size() const { const std::lock_guard lock(mutex_); return attempts_.size(); }
 
 private:
     // Stage 6: workers count attempts at the same time. The check and the
@@ -45,7 +42,3 @@ private:
     std::size_t limit_;
     LruMap<std::string, std::vector<TimePoint>> attempts_;  // per key, oldest first
 };
-
-// "127.0.0.1:51234" or "[::1]:51234" -> the address: each connection has a
-// new port.
-std::string_view peer_address(std::string_view peer);

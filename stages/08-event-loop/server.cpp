@@ -4,8 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
-#include "errors.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 
@@ -19,7 +19,7 @@ constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 }  // namespace
 
-Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions& options,
+Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
                std::size_t max_connections)
     : pool_(pool), stop_(stop), max_connections_(max_connections),
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
@@ -29,6 +29,8 @@ Server::Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions
     loop_.add_timers({&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_});
     loop_.watch(stop_.fd(), EPOLLIN, *this);  // readable once SIGINT or SIGTERM came
 }
+
+Server::~Server() { pool_.shutdown(); }
 
 Server::Connection::Connection(Server& server, const Listener& listener, Fd socket, std::string peer)
     : server(server), listener(listener), timer([this] {
@@ -56,6 +58,7 @@ void Server::run() {
         for (Connection* connection : released_) connections_.erase(connection->position);
         released_.clear();
     }
+    if (failure_) std::rethrow_exception(failure_);
 }
 // ANCHOR_END: run
 
@@ -74,7 +77,12 @@ void Server::accept_connections(Listener& listener) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // none left
             if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) continue;
             if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
-                throw_errno("accept");
+                // The listener itself failed: stop as at SIGTERM, so that the
+                // requests in flight are answered, and then fail.
+                failure_ = std::make_exception_ptr(std::system_error(errno, std::generic_category(), "accept"));
+                stop_.request();
+                on_ready(0);
+                return loop_.forget(listener.fd);  // or epoll would report it at every turn
             }
             // Out of descriptors: the client stays queued, the listener
             // readable. Trying again at once would spin: pause instead.
@@ -86,6 +94,11 @@ void Server::accept_connections(Listener& listener) {
             connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
         connection.position = std::prev(connections_.end());
         ++open_;
+        connection.client.stream = listener.options.open_stream(connection.client.socket.get());
+        if (!connection.client.stream) {
+            close(connection);
+            continue;
+        }
         connection.events = EPOLLIN | EPOLLRDHUP;
         loop_.watch(connection.client.socket.get(), connection.events, connection);
         serve(connection, 0);  // its first bytes are usually here already (TCP_DEFER_ACCEPT)
@@ -160,10 +173,7 @@ void Server::run_on_pool(Connection& connection) {
     };
     connection.on_pool = pool_.try_submit(job);
     if (!connection.on_pool) {
-        HttpResponse& busy = connection.client.blocking->response;
-        busy = HttpResponse::error(503, "every worker is busy; try again in a moment");
-        // Retry-After tells a well-behaved client when to come back (RFC 9110 section 10.2.3).
-        busy.headers.add("Retry-After", "1");
+        refuse_request(connection.client);
         return serve(connection, 0);
     }
     connection.timer.cancel();  // this wait is ours, not the client's

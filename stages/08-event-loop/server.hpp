@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <list>
 #include <vector>
 
@@ -14,14 +15,17 @@
 class Server : private Watcher {
 public:
     // Timeouts from `options`; at most `max_connections` open at once.
-    Server(ThreadPool& pool, const StopSignal& stop, const ConnectionOptions& options,
+    Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
            std::size_t max_connections);
+    // Joins the pool first: its jobs refer to the loop and the connections.
+    ~Server();
 
     // Serves connections to `listener` with `handler` and `options`, which
     // must outlive the server.
     void listen(int listener, const Handler& handler, const ConnectionOptions& options);
 
-    // Serves until a stop is requested and every connection is done.
+    // Serves until a stop is requested and every connection is done. Throws
+    // when a listener failed, once the requests in flight are answered.
     void run();
 
 private:
@@ -62,7 +66,7 @@ private:
     void close(Connection& connection);
 
     ThreadPool& pool_;
-    const StopSignal& stop_;
+    StopSignal& stop_;
     const std::size_t max_connections_;
     EventLoop loop_;
     // One list per kind of timeout (timer_list.hpp).
@@ -74,4 +78,5 @@ private:
     std::size_t open_ = 0;               // connections whose socket is open
     bool accepting_ = true;
     bool stopping_ = false;
+    std::exception_ptr failure_;  // a listener's, thrown by run() at the end
 };

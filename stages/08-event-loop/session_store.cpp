@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "strings.hpp"
+
 namespace {
 
 // Sessions are kept under the SHA-256 of their id: a memory dump shows no id
@@ -32,11 +34,7 @@ SessionStore::SessionStore(std::chrono::seconds ttl, std::size_t max_sessions)
 std::string SessionStore::create(std::string username, std::string role, TimePoint now) {
     unsigned char random[kSessionIdBytes];  // from OpenSSL's CSPRNG: never a counter or the clock
     if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("RAND_bytes failed");
-    std::string id;
-    for (const unsigned char byte : random) {
-        id += "0123456789abcdef"[byte >> 4];
-        id += "0123456789abcdef"[byte & 15];
-    }
+    const std::string id = to_hex(std::string_view(reinterpret_cast<const char*>(random), sizeof random));
     const std::string digest = digest_of(id);  // the random bytes and the hash need no lock
     const std::lock_guard lock(mutex_);
     sessions_.put(digest, Entry{Session{std::move(username), std::move(role)}, now},

@@ -37,10 +37,7 @@ public:
     // Ends a session (logout).
     void remove(std::string_view id);
 
-    std::size_t size() const {
-        const std::lock_guard lock(mutex_);
-        return sessions_.size();
-    }
+    std::size_t size() const { const std::lock_guard lock(mutex_); return sessions_.size(); }
 
 private:
     struct Entry {

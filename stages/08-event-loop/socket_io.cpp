@@ -30,11 +30,12 @@ std::optional<std::size_t> write_some(int fd, std::string_view bytes, bool more)
         // MSG_NOSIGNAL: if the peer is gone, fail with EPIPE instead of
         // raising SIGPIPE, whose default action kills the whole process.
         const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-        if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;  // full
-        if (errno == EPIPE || errno == ECONNRESET) return 0;
-        throw_errno("send");
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) return 0;
+        // The socket's buffer is full: the client has not taken what we sent.
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::nullopt;
+        if (n < 0) throw_errno("send");
+        return static_cast<std::size_t>(n);  // perhaps fewer: the loop sends the rest later
     }
 }
 // ANCHOR_END: write_some
@@ -53,11 +54,11 @@ std::optional<std::size_t> send_file(int socket, int file, std::uint64_t offset,
     off_t position = static_cast<off_t>(offset);
     while (true) {
         const ssize_t n = ::sendfile(socket, file, &position, std::min(length, kMaxPerCall));
-        if (n >= 0) return static_cast<std::size_t>(n);  // 0: the file is shorter than it was
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) return std::nullopt;  // full
-        if (errno == EPIPE || errno == ECONNRESET) return 0;
-        throw_errno("sendfile");
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) return 0;
+        if (n < 0 && errno == EAGAIN) return std::nullopt;  // full
+        if (n < 0) throw_errno("sendfile");
+        return static_cast<std::size_t>(n);  // 0: the file is shorter than it was
     }
 }
 // ANCHOR_END: send_file

@@ -14,6 +14,11 @@
 #include <optional>
 #include <string_view>
 
+// How much one read takes at most: a typical request head and more, in a
+// buffer small enough to live on a thread's stack. It is also the largest
+// TLS record (RFC 8446 section 5.1), so that one read can take a whole one.
+inline constexpr std::size_t kReadBufferSize = 16 * 1024;
+
 // Reads what has arrived, up to `capacity` bytes. Returns the byte count, 0
 // when the peer has closed or reset the connection (both mean: stop), or
 // nothing when no byte has arrived yet.
@@ -21,7 +26,7 @@ std::optional<std::size_t> read_some(int fd, char* buffer, std::size_t capacity)
 
 // Writes what the socket's buffer takes now. Returns the byte count, 0 if
 // the peer is gone, or nothing when the buffer is full (the client has not
-// taken what we sent so far).
+// taken what we sent so far); throws on errors that are our bug.
 // `more`: more bytes follow at once (MSG_MORE), so the kernel may hold a
 // part-filled packet back to fill it with them.
 std::optional<std::size_t> write_some(int fd, std::string_view bytes, bool more = false);

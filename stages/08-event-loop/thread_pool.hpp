@@ -25,6 +25,7 @@
 
 class ThreadPool {
 public:
+    // What a worker runs: a blocking handler, then the posting of its answer.
     using Job = std::function<void()>;
 
     ThreadPool(std::size_t threads, std::size_t queue_capacity);
@@ -35,7 +36,8 @@ public:
     // Starts the threads.
     void start();
 
-    // Queues a job; false (and `job` untouched) when the queue is full.
+    // Queues a job; false (and `job` untouched) when `queue_capacity` jobs
+    // wait already.
     bool try_submit(Job& job);
 
     // Stops taking work; the workers finish every queued job and exit.

@@ -4,12 +4,16 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+
+#include "errors.hpp"
 
 namespace {
 
@@ -44,7 +48,7 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* out_length,
 void require_readable(const std::string& flag, const std::string& file) {
     std::FILE* handle = std::fopen(file.c_str(), "r");
     if (handle == nullptr) {
-        throw std::runtime_error(flag + " " + file + ": " + std::strerror(errno) +
+        throw ConfigError(flag + " " + file + ": " + std::strerror(errno) +
                                  " (make certs creates a development certificate)");
     }
     std::fclose(handle);
@@ -78,35 +82,162 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     // Read ahead: take whatever the socket holds in one read() instead of
     // a record's 5-byte header first and then its body, so a request costs
     // one system call, not two. The price: bytes can now wait inside
-    // OpenSSL, unseen by epoll; the connection asks SSL_has_pending.
+    // OpenSSL, unseen by epoll; TlsStream::has_buffered asks OpenSSL.
     SSL_CTX_set_read_ahead(ctx, 1);
-    // SSL_write may send part of a buffer, like send(); and a retry after
-    // WANT_WRITE may pass the same bytes from a new address (the write
-    // queue is a std::string that grows).
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     require_readable("--cert", cert_file);
     require_readable("--key", key_file);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
-        throw std::runtime_error("--cert " + cert_file + ": " + openssl_error());
+        throw ConfigError("--cert " + cert_file + ": " + openssl_error());
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-        throw std::runtime_error("--key " + key_file + ": " + openssl_error());
+        throw ConfigError("--key " + key_file + ": " + openssl_error());
     }
     // Catch a key from another certificate now, not at the first handshake.
     if (SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
-        throw std::runtime_error("--key " + key_file + " does not match the certificate in --cert " +
+        throw ConfigError("--key " + key_file + " does not match the certificate in --cert " +
                                  cert_file);
     }
     return context;
 }
 // ANCHOR_END: make_tls_context
 
-// ANCHOR: tls_accept
-TlsSession tls_start(SSL_CTX* context, int fd) {
-    TlsSession tls(SSL_new(context));
-    if (!tls || SSL_set_fd(tls.get(), fd) != 1) {
+namespace {
+
+// ANCHOR: tls_stream
+class TlsStream final : public Stream {
+public:
+    TlsStream(SSL_CTX* context, int fd) : Stream(fd), ssl_(SSL_new(context)) {
+        if (ssl_ && SSL_set_fd(ssl_.get(), fd) != 1) ssl_.reset();
+        // SSL_write may send part of the bytes, like send(); and a retry
+        // after WANT_WRITE may pass them from a new address (a write queue
+        // that grew).
+        if (ssl_) SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
+    ~TlsStream() override { send_close_notify(); }
+    bool made() const { return ssl_ != nullptr; }
+
+    // One step, as far as the bytes that have arrived allow.
+    Handshake handshake(std::string& error) override {
+        ERR_clear_error();
+        const Step step = step_after(SSL_accept(ssl_.get()));
+        if (step == Step::Done) return Handshake::Done;
+        if (step == Step::WantRead) return Handshake::WantRead;
+        if (step == Step::WantWrite) return Handshake::WantWrite;
+        // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
+        const bool plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
+        error = openssl_error();
+        return plain_http ? Handshake::PlainHttp : Handshake::Failed;
+    }
+    bool handshake_done() const override { return SSL_is_init_finished(ssl_.get()) == 1; }
+    // ANCHOR_END: tls_stream
+
+    // ANCHOR: tls_read_write
+    Step read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
+        ERR_clear_error();
+        const int result = SSL_read(ssl_.get(), buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
+        const Step step = step_after(result);
+        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
+        // Part of a record at most is here: it is decrypted and checked whole.
+        partial_record_ = step == Step::WantRead;
+        ERR_clear_error();
+        return step;
+    }
+    bool has_unread() override {
+        char byte = 0;
+        return SSL_has_pending(ssl_.get()) == 1 || ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    }
+    // OpenSSL may hold bytes that the socket no longer shows (read-ahead
+    // took two records in one read(), or one record carried two requests),
+    // and epoll would not see them; unless all it holds is part of a record.
+    bool has_buffered() const override { return !partial_record_ && SSL_has_pending(ssl_.get()) == 1; }
+
+    Step write_some(std::string_view bytes, std::size_t& n, bool) override {
+        ERR_clear_error();
+        const int result = SSL_write(ssl_.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
+        const Step step = step_after(result);
+        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
+        ERR_clear_error();
+        return step;
+    }
+    // ANCHOR_END: tls_read_write
+
+    // ANCHOR: write_file
+    // No sendfile: TLS encrypts every byte in this process. The file is read
+    // in bounded chunks, a chunk whenever the last one has gone: a large
+    // file never sits in memory whole.
+    Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
+        constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
+        if (chunk_.empty()) {
+            chunk_.resize(std::min(length, kChunk));
+            const ssize_t got = ::pread(file, chunk_.data(), chunk_.size(), static_cast<off_t>(offset));
+            chunk_.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+            n = 0;
+            if (got <= 0) return Step::Ended;  // a read error, or the file shrank: it cannot be sent
+        }
+        const Step step = write_some(chunk_, n, /*more=*/false);
+        chunk_.erase(0, n);
+        if (chunk_.empty()) chunk_.shrink_to_fit();  // a quiet connection keeps no chunk
+        return step;
+    }
+    // ANCHOR_END: write_file
+
+    // ANCHOR: close_notify
+    void close() override {
+        send_close_notify();
+        ::shutdown(fd(), SHUT_WR);
+    }
+
+private:
+    // close_notify is TLS's "I am done": without it the client could not
+    // tell our end from an attacker cutting the connection (RFC 8446 section
+    // 6.1). Sent once, never after a fatal error (SSL_shutdown(3)) nor
+    // before the handshake is done; we do not wait for the client's own.
+    void send_close_notify() {
+        if (!ssl_ || said_goodbye_ || broken_ || !handshake_done()) return;
+        said_goodbye_ = true;
+        SSL_shutdown(ssl_.get());
+        ERR_clear_error();
+    }
+    // ANCHOR_END: close_notify
+
+    // ANCHOR: step
+    // Every OpenSSL call returns at once (the socket is non-blocking) and
+    // says what it needs before it can go on (SSL_get_error(3)).
+    Step step_after(int result) {
+        if (result > 0) return Step::Done;
+        switch (SSL_get_error(ssl_.get(), result)) {
+            case SSL_ERROR_WANT_READ: return Step::WantRead;
+            case SSL_ERROR_WANT_WRITE: return Step::WantWrite;
+            case SSL_ERROR_ZERO_RETURN: return Step::Ended;  // the client's close_notify
+            default: broken_ = true; return Step::Ended;    // a reset, a bad record, an alert
+        }
+    }
+    // ANCHOR_END: step
+
+    struct SslFree {
+        // OpenSSL forgets the session of a connection freed before
+        // close_notify was sent; we tell it the shutdown is done, so that a
+        // client that vanished can still resume: TLS 1.1 and later allow it
+        // (RFC 5246 section 7.2.1).
+        void operator()(SSL* ssl) const {
+            SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+            SSL_free(ssl);
+        }
+    };
+    std::unique_ptr<SSL, SslFree> ssl_;
+    std::string chunk_;           // write_file's: read from the file, not yet sent
+    bool partial_record_ = false;  // the last read found only part of a record
+    bool broken_ = false;        // a fatal error: no close_notify may follow
+    bool said_goodbye_ = false;  // close_notify sent
+};
+
+}  // namespace
+
+std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd) {
+    auto stream = std::make_unique<TlsStream>(context, fd);
+    if (!stream->made()) {
         ERR_clear_error();
         return nullptr;
     }
@@ -114,54 +245,9 @@ TlsSession tls_start(SSL_CTX* context, int fd) {
     // write, but TLS adds writes of its own: right after the handshake, TLS
     // 1.3 sends session tickets. Our first response is then a second small
     // write, and Nagle holds it until the client ACKs the tickets, which a
-    // client delays by up to 40 ms: the first request of every connection
-    // took ~44 ms instead of ~0.2 ms. A response is still one SSL_write, one
-    // record, so this sends no extra packets.
+    // client may delay by up to 40 ms. A response is still one SSL_write,
+    // one record, so this sends no extra packets.
     const int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    return tls;
-}
-
-HandshakeStep tls_handshake_step(SSL* tls) {
-    HandshakeStep result;
-    ERR_clear_error();
-    const int rc = SSL_accept(tls);
-    const int reason = SSL_get_error(tls, rc);
-    result.done = rc == 1;
-    // Not done yet: more bytes needed from the client, or (rare in a
-    // handshake) room in our side's buffer.
-    result.want_write = reason == SSL_ERROR_WANT_WRITE;
-    if (result.done || reason == SSL_ERROR_WANT_READ || result.want_write) return result;
-    // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
-    result.plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
-    result.error = openssl_error();
-    return result;
-}
-// ANCHOR_END: tls_accept
-
-// ANCHOR: tls_read_write
-std::optional<std::size_t> tls_read_some(SSL* tls, char* buffer, std::size_t capacity) {
-    ERR_clear_error();
-    const int n = SSL_read(tls, buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
-    if (n > 0) return static_cast<std::size_t>(n);
-    const int reason = SSL_get_error(tls, n);
-    if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return std::nullopt;
-    ERR_clear_error();
-    return 0;  // close_notify, a reset, or a record that failed to decrypt: the end
-}
-
-std::optional<std::size_t> tls_write_some(SSL* tls, std::string_view bytes) {
-    ERR_clear_error();
-    const int n = SSL_write(tls, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
-    if (n > 0) return static_cast<std::size_t>(n);
-    const int reason = SSL_get_error(tls, n);
-    if (reason == SSL_ERROR_WANT_WRITE || reason == SSL_ERROR_WANT_READ) return std::nullopt;
-    ERR_clear_error();
-    return 0;  // the client is gone
-}
-// ANCHOR_END: tls_read_write
-
-void tls_close(SSL* tls) {
-    SSL_shutdown(tls);  // sends close_notify; we do not wait for the client's
-    ERR_clear_error();
+    return stream;
 }

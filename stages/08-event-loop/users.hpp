@@ -56,10 +56,7 @@ public:
     // "Alice" is taken when "alice" exists. The line is on disk before Added.
     AddResult add(std::string_view name, std::string_view password);
 
-    std::size_t size() const {
-        const std::lock_guard lock(mutex_);
-        return accounts_.size();
-    }
+    std::size_t size() const { const std::lock_guard lock(mutex_); return accounts_.size(); }
 
 private:
     struct Account {
