@@ -39,8 +39,7 @@ std::optional<std::string> session_id(const HttpRequest& request) {
     return std::nullopt;
 }
 
-// Every answer here depends on who asks, so no cache may keep it (RFC
-// 9111 section 5.2.2.5).
+// Every answer here depends on who asks: no cache may keep it (RFC 9111 section 5.2.2.5).
 HttpResponse answer(int status, const std::string& message) {
     HttpResponse response = HttpResponse::text(status, message + "\n");
     response.headers.add("Cache-Control", "no-store");

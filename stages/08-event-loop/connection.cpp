@@ -71,24 +71,11 @@ void close_after_last_response(ClientConnection& connection) {
 }  // otherwise the stream says goodbye and the socket's Fd closes it
 // ANCHOR_END: close_after_last_response
 
-void log_request(const std::string& peer, const HttpRequest& request, int status,
-                 std::uint64_t bytes, Clock::time_point start) {
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-    const std::string request_line = request.method.empty()
-                                         ? "(no valid request)"
-                                         : request.method + " " + escape_bytes(request.target) +
-                                               " " + request.version;
-    log_line(peer + " \"" + request_line + "\" " + std::to_string(status) + " " +
-             std::to_string(bytes) + " " + std::to_string(micros / 1000) + "." +
-             std::to_string(micros % 1000 / 100) + "ms");
-}
-
 // ANCHOR: send_response
 // The one way a response leaves, error or not: the headers every response
 // carries are added here, the head and the body join the write queue (flush
 // sends it), and the log gets a line.
-void send_response(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
+void send_response(ClientConnection& connection, const ConnectionOptions& options, const HttpRequest& request,
                    HttpResponse& response, bool keep_alive, Clock::time_point start) {
     thread_local SecondCache date(http_date);  // the same text for a whole second
     response.headers.add("Date", date.text(std::time(nullptr)));
@@ -96,9 +83,8 @@ void send_response(ClientConnection& client, const ConnectionOptions& options, c
     // Take our Content-Type as it is, never guess from the bytes: a text
     // file that looks like HTML would run as a page, scripts and all.
     response.headers.add("X-Content-Type-Options", "nosniff");
-    // No other site may show our pages in a frame, where a disguised click
-    // could press their buttons (clickjacking; RFC 7034). Sent with every
-    // response, files too: one rule in one place, ignored where moot.
+    // No other site may show our pages in a frame and borrow a user's clicks
+    // (clickjacking, RFC 7034): every response, files too, in one place.
     response.headers.add("X-Frame-Options", "DENY");
     for (const auto& [name, value] : options.response_headers) response.headers.add(name, value);
     if (!keep_alive) {
@@ -114,9 +100,10 @@ void send_response(ClientConnection& client, const ConnectionOptions& options, c
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
-    client.unsent += head;
-    if (file_bytes > 0) client.unsent_file = *response.file;
-    log_request(client.peer, request, response.status, head.size() + file_bytes, start);
+    connection.unsent += head;
+    if (file_bytes > 0) connection.unsent_file = *response.file;
+    log_request(connection.peer, request.method, request.target, request.version,
+                response.status, head.size() + file_bytes, start);
 }
 // ANCHOR_END: send_response
 
@@ -236,8 +223,12 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         answer(client, options, client.blocking->request, client.blocking->response, client.blocking->start, stop);
         client.blocking.reset();
     }
+    // The conversation's state lives in `client`, where the next turn finds it.
     RequestParser& parser = client.parser;
+    std::string& unparsed = client.unparsed;
     char buffer[kReadBufferSize];
+    bool& continue_sent = client.continue_sent;
+    const std::string& peer = client.peer;
     bool has_read = false;  // one read per call: level-triggered epoll says if more waits
 
     while (true) {
@@ -263,24 +254,25 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 
         // Parse what we have before reading more: with pipelining, the next
         // request may already be in `unparsed`.
-        client.unparsed.erase(0, parser.feed(client.unparsed));
+        unparsed.erase(0, parser.feed(unparsed));
 
         if (parser.failed()) {
-            answer_and_close(client, options, parser.request(), HttpResponse::error(parser.error_status(), parser.error()));
+            answer_and_close(client, options, parser.request(),
+                             HttpResponse::error(parser.error_status(), parser.error()));
             continue;
         }
 
         if (parser.complete()) {
             const auto start = Clock::now();
             HttpRequest request = parser.take_request();
-            request.client = client.peer;
-            client.continue_sent = false;
+            request.client = peer;
+            continue_sent = false;
             ++client.requests;
             if (options.blocks(request)) {
                 client.blocking = BlockingRequest{std::move(request), {}, start};
                 return ServeResult::Blocking;  // the loop runs its handler on the pool
             }
-            HttpResponse response = call_handler(handler, request, client.peer);
+            HttpResponse response = call_handler(handler, request, peer);
             answer(client, options, request, response, start, stop);
             continue;
         }
@@ -288,9 +280,9 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // "Expect: 100-continue": the client holds its body back until we
         // say go on (RFC 9110 section 10.1.1), so a big upload that we would
         // refuse anyway (413) is never sent.
-        if (parser.waiting_for_body_after_continue() && !client.continue_sent) {
+        if (parser.waiting_for_body_after_continue() && !continue_sent) {
             client.unsent += "HTTP/1.1 100 Continue\r\n\r\n";
-            client.continue_sent = true;
+            continue_sent = true;
             continue;
         }
 
@@ -300,7 +292,8 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
         if (client.timed_out || stop.requested()) {
             if (parser.started() && client.timed_out) {
-                answer_and_close(client, options, parser.request(), HttpResponse::error(408, "the request did not arrive in time"));
+                answer_and_close(client, options, parser.request(),
+                                 HttpResponse::error(408, "the request did not arrive in time"));
                 continue;
             }
             if (client.unsent_bytes() > 0) return ServeResult::WaitWrite;  // stopping: its answer leaves first
@@ -318,7 +311,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         if (step == Step::WantWrite) return ServeResult::WaitWrite;
         // The client has closed its side: what it sent is answered, then we close.
         if (step == Step::Ended) client.closing = Closing::AfterLastResponse;
-        client.unparsed.append(buffer, n);
+        unparsed.append(buffer, n);
     }
 }
 // ANCHOR_END: serve_connection

@@ -1,7 +1,6 @@
 #include "event_loop.hpp"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,10 +8,9 @@
 
 #include "errors.hpp"
 
-EventLoop::EventLoop()
-    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wakeup_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    if (!epoll_.valid() || !wakeup_.valid()) throw_errno("epoll_create1, eventfd");
-    watch(wakeup_.get(), EPOLLIN, *this);
+EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (!epoll_.valid()) throw_errno("epoll_create1");
+    watch(wakeup_.fd(), EPOLLIN, *this);
 }
 
 // ANCHOR: watch
@@ -37,18 +35,13 @@ void EventLoop::add_timers(std::initializer_list<TimerList*> lists) {
 // ANCHOR: post
 void EventLoop::post(std::function<void()> task) {
     const std::lock_guard lock(mutex_);
-    // Adding to the eventfd's counter makes it readable (eventfd(2)), and
-    // the loop wakes. Once is enough until it has run the tasks.
-    if (posted_.empty()) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t n = ::write(wakeup_.get(), &one, sizeof one);
-    }
+    // Once is enough until the loop has run the tasks.
+    if (posted_.empty()) wakeup_.wake();
     posted_.push_back(std::move(task));
 }
 
 void EventLoop::on_ready(std::uint32_t) {
-    std::uint64_t count = 0;
-    [[maybe_unused]] const ssize_t n = ::read(wakeup_.get(), &count, sizeof count);  // back to 0
+    wakeup_.clear();
     std::vector<std::function<void()>> tasks;
     {
         const std::lock_guard lock(mutex_);

@@ -13,6 +13,7 @@
 
 #include "fd.hpp"
 #include "timer_list.hpp"
+#include "wakeup.hpp"
 
 // What the loop calls when a descriptor it watches is ready.
 class Watcher {
@@ -51,7 +52,7 @@ private:
     int milliseconds_to_first_timer() const;
 
     Fd epoll_;
-    Fd wakeup_;  // an eventfd: post() makes it readable, and the loop wakes
+    Wakeup wakeup_;  // post() makes it readable, and the loop wakes
     std::vector<TimerList*> timer_lists_;
     std::chrono::steady_clock::time_point now_;
     std::mutex mutex_;  // guards posted_, shared with the threads that post

@@ -57,7 +57,6 @@ struct HttpRequest {
     // Filled in by the Router: for the pattern "/hello/{name}" and the path
     // "/hello/alice", path_params["name"] is "alice" (percent-decoded).
     std::map<std::string, std::string> path_params;
-    // Who sent it, "127.0.0.1:51234" (set by the connection): the rate
-    // limiter counts failed logins per client address.
+    // Who sent it, "127.0.0.1:51234": the rate limiter counts per address.
     std::string client;
 };

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <exception>
 #include <functional>
-#include <iostream>
 #include <string>
 
 #include "auth.hpp"
@@ -43,7 +42,6 @@ struct Config {
     std::string root = PUBLIC_DIR;
     std::string users_file;
     long session_ttl = 30 * 60;  // seconds
-    std::string hash_password_for;
     // Five workers, as docs/course.md asks: enough for a few slow requests
     // at once on a small machine. 64 requests may wait for a worker: a burst
     // of logins, not a flood.
@@ -70,8 +68,6 @@ Config parse_flags(int argc, char** argv) {
               config.users_file);
     flags.add("--session-ttl", "SECONDS", "a session ends after this long unused",
               config.session_ttl, 1, 30L * 24 * 3600);
-    flags.add("--hash-password", "NAME", "read a password on stdin, print a users-file line, exit",
-              config.hash_password_for);
     flags.add("--threads", "N", "worker threads", config.threads, 1, 256);
     flags.add("--queue", "N", "requests that may wait for a worker; more get 503", config.queue,
               1, 100000);
@@ -86,19 +82,6 @@ Config parse_flags(int argc, char** argv) {
     flags.add("--plain", "plain HTTP, no TLS (behind a TLS proxy, or to measure)", config.plain);
     flags.parse(argc, argv);
     return config;
-}
-
-// --hash-password NAME: a users-file line for NAME, with the password read
-// from stdin (not from the command line, where `ps` would show it).
-int print_users_file_line(const std::string& name) {
-    std::string password;
-    std::getline(std::cin, password);
-    if (!valid_username(name) || !valid_password(password)) {
-        std::fprintf(stderr, "server: %s\n", account_rules().c_str());
-        return 2;
-    }
-    std::printf("%s\n", users_file_line(name, kRoleUser, hash_password(password)).c_str());
-    return 0;
 }
 
 // ANCHOR: blocks
@@ -214,7 +197,6 @@ void run_server(const Config& config) {
 
 int main(int argc, char** argv) {
     const Config config = parse_flags(argc, argv);
-    if (!config.hash_password_for.empty()) return print_users_file_line(config.hash_password_for);
     try {
         run_server(config);
         return 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace {
 
@@ -84,7 +85,6 @@ std::size_t RequestParser::feed(std::string_view data) {
         const std::string_view rest = data.substr(used);
 
         if (state_ == State::Body || state_ == State::ChunkData) {
-            // Body bytes: copy as many as we still expect.
             const std::size_t n = std::min(body_left_, rest.size());
             request_.body.append(rest.substr(0, n));
             used += n;
@@ -169,15 +169,11 @@ void RequestParser::handle_line(std::string_view line) {
 // ANCHOR: parse_request_line
 // request-line = method SP request-target SP HTTP-version (RFC 9112 section 3)
 void RequestParser::parse_request_line(std::string_view line) {
-    const std::size_t first = line.find(' ');
-    const std::size_t second = line.find(' ', first + 1);
-    if (first == std::string_view::npos || second == std::string_view::npos ||
-        line.find(' ', second + 1) != std::string_view::npos) {
-        return fail("the request line must be: METHOD TARGET HTTP/1.1");
-    }
-    const std::string_view method = line.substr(0, first);
-    const std::string_view target = line.substr(first + 1, second - first - 1);
-    const std::string_view version = line.substr(second + 1);
+    const std::vector<std::string_view> parts = split(line, ' ');
+    if (parts.size() != 3) return fail("the request line must be: METHOD TARGET HTTP/1.1");
+    const std::string_view method = parts[0];
+    const std::string_view target = parts[1];
+    const std::string_view version = parts[2];
 
     if (!is_token(method)) return fail("bad method");
     request_.method = method;  // kept even if the line fails: an error answer to HEAD has no body

@@ -2,26 +2,14 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <stdexcept>
 
 #include "strings.hpp"
 
-namespace {
-
-// Sessions are kept under the SHA-256 of their id: a memory dump shows no id
-// that works. And a hash map compares keys byte by byte, stopping at the
-// first difference, so its timing could leak a stored id a byte at a time;
-// an attacker cannot steer the bytes of a digest, compared in constant time.
-std::string digest_of(std::string_view id) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(id.data()), id.size(), digest);
-    return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
-}
-
-}  // namespace
-
+// A hash map's own comparison stops at the first byte that differs, and its
+// timing would tell an attacker how much of a guessed id is right, a byte at
+// a time. CRYPTO_memcmp looks at every byte, whatever they hold.
 bool SessionStore::ConstantTimeEqual::operator()(const std::string& a, const std::string& b) const {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -35,21 +23,20 @@ std::string SessionStore::create(std::string username, std::string role, TimePoi
     unsigned char random[kSessionIdBytes];  // from OpenSSL's CSPRNG: never a counter or the clock
     if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("RAND_bytes failed");
     const std::string id = to_hex(std::string_view(reinterpret_cast<const char*>(random), sizeof random));
-    const std::string digest = digest_of(id);  // the random bytes and the hash need no lock
-    const std::lock_guard lock(mutex_);
-    sessions_.put(digest, Entry{Session{std::move(username), std::move(role)}, now},
+    const std::lock_guard lock(mutex_);  // not before: the random bytes need none
+    sessions_.put(id, Entry{Session{std::move(username), std::move(role)}, now},
                   [&](const Entry& entry) { return expired(entry, now); });
     return id;
 }
 
 // ANCHOR: find
 std::optional<Session> SessionStore::find(std::string_view id, TimePoint now) {
-    const std::string digest = digest_of(id);
+    const std::string key(id);
     const std::lock_guard lock(mutex_);
-    Entry* entry = sessions_.find(digest);
+    Entry* entry = sessions_.find(key);
     if (entry == nullptr) return std::nullopt;
     if (expired(*entry, now)) {
-        sessions_.erase(digest);
+        sessions_.erase(key);
         return std::nullopt;
     }
     entry->last_seen = now;
@@ -58,7 +45,6 @@ std::optional<Session> SessionStore::find(std::string_view id, TimePoint now) {
 // ANCHOR_END: find
 
 void SessionStore::remove(std::string_view id) {
-    const std::string digest = digest_of(id);
     const std::lock_guard lock(mutex_);
-    sessions_.erase(digest);
+    sessions_.erase(std::string(id));
 }

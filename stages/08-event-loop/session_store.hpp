@@ -34,7 +34,6 @@ public:
     std::string create(std::string username, std::string role, TimePoint now = Clock::now());
     // The live session for `id`. Finding it restarts its idle time.
     std::optional<Session> find(std::string_view id, TimePoint now = Clock::now());
-    // Ends a session (logout).
     void remove(std::string_view id);
 
     std::size_t size() const { const std::lock_guard lock(mutex_); return sessions_.size(); }
@@ -53,6 +52,5 @@ private:
     // even find() changes the table (it moves the session to the front).
     mutable std::mutex mutex_;
     std::chrono::seconds ttl_;
-    // By the SHA-256 of the id, never the id (see session_store.cpp).
     LruMap<std::string, Entry, std::hash<std::string>, ConstantTimeEqual> sessions_;
 };

@@ -69,20 +69,14 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     // traffic) with authenticated encryption (GCM, ChaCha20-Poly1305).
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
     // Renegotiation is an old TLS 1.2 feature with a history of attacks.
-    // Session tickets are off, as Mozilla's server-side TLS guidelines ask
-    // unless their keys are rotated: a TLS 1.2 ticket is the session's
-    // secret encrypted under one key that OpenSSL makes at start-up and
-    // keeps until exit, so whoever steals that key can decrypt every TLS
-    // 1.2 session recorded since, which undoes ECDHE's forward secrecy (RFC
-    // 5077 section 5). Clients still resume through OpenSSL's session cache
-    // (a session id in TLS 1.2, a ticket that names a cache entry in TLS
-    // 1.3), whose entries expire after two hours.
+    // Session tickets are off, as Mozilla's guidelines ask unless their key
+    // rotates: OpenSSL keeps one until exit, and whoever steals it decrypts
+    // every TLS 1.2 session recorded since (RFC 5077 section 5). Clients
+    // still resume from OpenSSL's session cache (by session id in TLS 1.2).
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
     SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
-    // Read ahead: take whatever the socket holds in one read() instead of
-    // a record's 5-byte header first and then its body, so a request costs
-    // one system call, not two. The price: bytes can now wait inside
-    // OpenSSL, unseen by epoll; TlsStream::has_buffered asks OpenSSL.
+    // Read ahead: a record's header and body in one read(), not two. Bytes
+    // then wait inside OpenSSL, unseen by epoll: has_buffered asks it.
     SSL_CTX_set_read_ahead(ctx, 1);
 
     require_readable("--cert", cert_file);
@@ -241,12 +235,9 @@ std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd) {
         ERR_clear_error();
         return nullptr;
     }
-    // Turn off Nagle's algorithm. Over plain TCP each response leaves in one
-    // write, but TLS adds writes of its own: right after the handshake, TLS
-    // 1.3 sends session tickets. Our first response is then a second small
-    // write, and Nagle holds it until the client ACKs the tickets, which a
-    // client may delay by up to 40 ms. A response is still one SSL_write,
-    // one record, so this sends no extra packets.
+    // No Nagle: TLS 1.3 writes its session tickets after the handshake, and
+    // Nagle would hold our first response until the client ACKs them, which
+    // may take a delayed ACK's 40 ms. A response is still one record.
     const int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     return stream;

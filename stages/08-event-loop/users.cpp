@@ -82,7 +82,7 @@ AddResult UserStore::add(std::string_view name, std::string_view password) {
 // 201 goes out once the line is on the disk. A crash during the write
 // leaves at most a torn last line, which open_file recognises.
 void UserStore::append_to_file(const Account& account) const {
-    const std::string line = users_file_line(account.name, account.role, account.password_hash) + "\n";
+    const std::string line = account.name + ":" + account.role + ":" + account.password_hash + "\n";
     const ssize_t written = ::write(file_.get(), line.data(), line.size());
     if (written < 0 || ::fsync(file_.get()) < 0) throw_errno("writing the users file");
     if (static_cast<std::size_t>(written) != line.size()) throw std::runtime_error("users file full");
@@ -94,7 +94,6 @@ std::string UserStore::open_file(const std::string& path) {
     if (!file.valid() || !in) throw std::runtime_error(path + ": " + std::strerror(errno));
     const std::string text{std::istreambuf_iterator<char>(in), {}};
 
-    const std::lock_guard lock(mutex_);
     Accounts accounts = accounts_;  // a file with a bad line adds nobody
     std::string warning;
     for (std::size_t start = 0, number = 1; start < text.size(); ++number) {
@@ -124,13 +123,9 @@ std::string UserStore::read_line(std::string_view line, Accounts& accounts) {
     if (f.size() != 3 || !valid_username(f[0]) || (f[1] != kRoleAdmin && f[1] != kRoleUser) ||
         !is_password_hash(f[2])) {
         return "expected name:role:hash, where " + account_rules() +
-               ", the role admin or user, and the hash made by server --hash-password";
+               ", the role admin or user, and the hash as the server writes it";
     }
     const Account account{std::string(f[0]), std::string(f[1]), std::string(f[2])};
     if (accounts.try_emplace(ascii_lower(f[0]), account).second) return "";
     return "user '" + account.name + "' already exists";
-}
-
-std::string users_file_line(std::string_view name, std::string_view role, std::string_view hash) {
-    return std::string(name) + ":" + std::string(role) + ":" + std::string(hash);
 }

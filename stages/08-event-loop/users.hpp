@@ -78,6 +78,3 @@ private:
     Accounts accounts_;
     Fd file_;  // the users file, open for appending
 };
-
-// A user's line in a users file: "carol:user:pbkdf2-sha256$...".
-std::string users_file_line(std::string_view name, std::string_view role, std::string_view hash);
