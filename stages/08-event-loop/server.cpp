@@ -87,8 +87,8 @@ void Server::accept_connections(Listener& listener) {
             // Out of descriptors: the client stays queued, the listener
             // readable. Trying again at once would spin: pause instead.
             log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
-            accept_timers_.arm(accept_retry_, loop_.now());
-            return accept_new(false);
+            accept_new(false);  // (which cancels a retry: arm it after)
+            return accept_timers_.arm(accept_retry_, loop_.now());
         }
         Connection& connection =
             connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
