@@ -92,6 +92,7 @@ std::string_view address_without_port(std::string_view peer) {
 
 std::string escape_bytes(std::string_view bytes) {
     std::string out;
+    out.reserve(bytes.size());
     for (const char c : bytes) {
         const auto byte = static_cast<unsigned char>(c);
         if (c == '\r') out += "\\r";

@@ -15,9 +15,7 @@ std::string HttpResponse::serialize() const {
     std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
     out += reason_phrase(status);
     out += "\r\n";
-    for (const auto& [name, value] : headers) {
-        out += name + ": " + value + "\r\n";
-    }
+    for (const auto& [name, value] : headers) out.append(name).append(": ").append(value).append("\r\n");
     const std::uint64_t length = file ? file->length : body.size();
     out += "Content-Length: " + std::to_string(length) + "\r\n";
     out += "\r\n";

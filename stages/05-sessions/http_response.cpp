@@ -18,6 +18,7 @@ HttpResponse HttpResponse::error(int status, std::string_view detail) {
 // ANCHOR: serialize
 std::string HttpResponse::serialize(bool include_body) const {
     std::string out;
+    out.reserve(256 + (include_body ? body.size() : 0));  // one allocation, not one per line
     if (informational != 0) {
         // An interim response is a status line and an empty line; the final
         // response follows on the same connection (RFC 9110 section 15.2).
@@ -29,9 +30,7 @@ std::string HttpResponse::serialize(bool include_body) const {
     out += "HTTP/1.1 " + std::to_string(status) + " ";
     out += reason_phrase(status);
     out += "\r\n";
-    for (const auto& [name, value] : headers) {
-        out += name + ": " + value + "\r\n";
-    }
+    for (const auto& [name, value] : headers) out.append(name).append(": ").append(value).append("\r\n");
     // 1xx, 204 and 304 responses never have content, and 1xx and 204 must
     // not even carry a Content-Length (RFC 9110 sections 6.4.1 and 8.6).
     const bool has_content = status >= 200 && status != 204 && status != 304;
