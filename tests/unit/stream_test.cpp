@@ -65,6 +65,18 @@ struct Client {
     }
 };
 
+// A client thread on `fd`: it says "ping", keeps the answer in `heard`,
+// then reads once more, where the server's close_notify should come
+// (`end` then says SSL_ERROR_ZERO_RETURN).
+std::thread ping_client(int fd, std::string& heard, int& end) {
+    return std::thread([fd, &heard, &end] {
+        Client client(fd);
+        if (!client.connect() || !client.write("ping")) return;
+        heard = client.read(end);
+        client.read(end);
+    });
+}
+
 }  // namespace
 
 #if COURSE_STAGE < 8
@@ -143,12 +155,7 @@ TEST_CASE("a TLS stream shakes hands, carries bytes both ways, and says close_no
 
     std::string heard;
     int end = 0;
-    std::thread client_thread([&] {
-        Client client(pair.client.get());
-        if (!client.connect() || !client.write("ping")) return;
-        heard = client.read(end);
-        client.read(end);  // the server's close_notify: SSL_ERROR_ZERO_RETURN
-    });
+    std::thread client_thread = ping_client(pair.client.get(), heard, end);
     const StopSignal stop;
     std::string error;
     REQUIRE(stream->handshake(Clock::now() + 5s, stop, error) == Handshake::Done);
@@ -342,12 +349,7 @@ TEST_CASE("a TLS handshake goes a step at a time; then bytes go both ways, and c
 
     std::string heard;
     int end = 0;
-    std::thread client_thread([&] {
-        Client client(pair.client.get());
-        if (!client.connect() || !client.write("ping")) return;
-        heard = client.read(end);
-        client.read(end);  // the server's close_notify: SSL_ERROR_ZERO_RETURN
-    });
+    std::thread client_thread = ping_client(pair.client.get(), heard, end);
     REQUIRE(shake(*stream, error) == Handshake::Done);
     CHECK(stream->handshake_done());
     char buffer[64];
