@@ -43,7 +43,7 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, within limits: the
 // careful close protects a response, it must not let a client hold us.
-// That wait passes in the waiting room (thread_pool.cpp), not in a worker.
+// That wait passes in the waiting room (waiting_room.cpp), not in a worker.
 constexpr std::chrono::seconds kLingerTime{1};  // a client's FIN needs a round trip or two
 
 void close_gracefully(ClientConnection& connection) {
@@ -136,10 +136,9 @@ HttpResponse call_handler(const Handler& handler, HttpRequest& request, const st
 // ANCHOR_END: call_handler
 
 // ANCHOR: end_of_turn
-// The second half of the fairness rule. Waiting for a quiet client is a worker doing
-// nothing: a worker waits a moment (a busy keep-alive client's next request comes within
-// it), and not at all while others wait; then the connection goes to the waiting room,
-// its deadlines unchanged, where one thread watches every quiet connection.
+// The second half of the fairness rule: a worker waits a moment for a quiet client (a busy
+// keep-alive client's next request comes within it), and not at all while others wait; then
+// the connection goes to the waiting room, its deadlines unchanged.
 constexpr std::chrono::milliseconds kQuietTurn{5};
 
 Clock::time_point end_of_turn(Clock::time_point deadline, const ConnectionOptions& options) {
@@ -187,10 +186,9 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
             continue_sent = false;
             client.request_deadline.reset();
             client.idle_deadline.reset();
-            // The fairness rule: while other connections wait for a worker,
-            // a connection gets one request per turn, then goes to the back
-            // of the queue. Without it, five busy keep-alive clients would
-            // keep the five workers forever and a sixth would never be served.
+            // The fairness rule: while others wait for a worker, a connection gets one request
+            // per turn, then goes to the back of the queue. Without it, five busy keep-alive
+            // clients would keep the five workers forever and a sixth would never be served.
             if (options.others_waiting()) return ServeResult::TurnOver;
             continue;
         }

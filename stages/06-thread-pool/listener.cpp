@@ -52,16 +52,12 @@ Fd listen_tcp(const std::string& host, std::uint16_t port) {
     // net.core.somaxconn; see listen(2)).
     if (::listen(listener.get(), SOMAXCONN) < 0) throw_errno("listen");
 
-    // Have accept() wake us for a connection only once its first bytes have
-    // arrived (TCP_DEFER_ACCEPT, tcp(7); Linux only). A browser or wrk sends
-    // its request right after connecting, so the worker that takes the
-    // connection finds the request there, instead of going to sleep in
-    // poll() until it comes: one thread switch less per connection. A client
-    // that stays silent is handed over anyway after about a second (the
-    // kernel resends its SYN-ACK once), and then our own timeouts apply.
+    // Have accept() wake us for a connection only once its first bytes have arrived
+    // (TCP_DEFER_ACCEPT, tcp(7); Linux only): the worker that takes it finds the request
+    // there, instead of sleeping in poll() until it comes. A silent client is handed over
+    // after about a second anyway (the kernel resends its SYN-ACK), then our timeouts apply.
     const int defer_seconds = 1;
-    if (::setsockopt(listener.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds,
-                     sizeof defer_seconds) < 0) {
+    if (::setsockopt(listener.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds) < 0) {
         throw_errno("setsockopt TCP_DEFER_ACCEPT");
     }
     return listener;

@@ -21,6 +21,7 @@
 #include "static_files.hpp"
 #include "stop_signal.hpp"
 #include "thread_pool.hpp"
+#include "waiting_room.hpp"
 #include "wait.hpp"
 
 // --root's default: the Makefile passes the public/ folder beside this file.
@@ -39,8 +40,7 @@ struct Config {
     std::string users_file;
     long session_ttl = 30 * 60;  // seconds
     // Five workers, as docs/course.md asks: enough for a few slow requests
-    // at once on a small machine. 64 new connections may wait for their
-    // first turn: a burst of browsers, not a flood.
+    // at once on a small machine; 64 new connections may wait for a first turn (a burst).
     long threads = 5;
     long queue = 64;
     long idle_timeout = 5;  // seconds
@@ -71,7 +71,7 @@ Config parse_flags(int argc, char** argv) {
 // The main thread only accepts and queues; the workers serve. A full queue
 // gets 503 from here, in microseconds. Refusals are logged as a count, a
 // line a second at most: a line each would cost more than they do.
-void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions& options,
+void accept_connections(int listener, WaitingRoom& room, const ConnectionOptions& options,
                         const StopSignal& stop) {
     constexpr std::chrono::seconds kRefusalLogInterval{1};
     std::size_t refused = 0;
@@ -82,9 +82,9 @@ void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions&
         if (!client.socket.valid()) continue;
         // A client has as long to take each response as to send a request.
         set_send_timeout(client.socket.get(), options.request_timeout);
-        if (pool.try_submit(client)) continue;
+        if (room.try_admit(client)) continue;
         refuse_connection(client);
-        pool.park(client);
+        room.park(client);
         if (++refused; std::chrono::steady_clock::now() - counted_since >= kRefusalLogInterval) {
             log_line(std::to_string(std::exchange(refused, 0)) + " connections refused with 503: queue full");
             counted_since = std::chrono::steady_clock::now();
@@ -136,20 +136,20 @@ void run_server(const Config& config) {
 
     // ANCHOR: pools
     ThreadPool workers(static_cast<std::size_t>(config.threads), static_cast<std::size_t>(config.queue));
+    WaitingRoom room(workers, [&](ClientConnection& client) { return serve_connection(client, handler, stop, options); });
     options.others_waiting = [&workers] { return workers.waiting() > 0; };
-    workers.start([&](ClientConnection& client) { return serve_connection(client, handler, stop, options); });
+    room.start();
     // ANCHOR_END: pools
 
     // However this function ends, by Ctrl-C or by an exception, the workers
-    // then see a stop and finish, and ~ThreadPool can join them.
+    // then see a stop and finish, and ~WaitingRoom can join them.
     const StopOnExit stop_workers(stop);
 
-    accept_connections(listener.get(), workers, options, stop);
+    accept_connections(listener.get(), room, options, stop);
 
-    // SIGINT/SIGTERM: no more connections; the workers finish what they
-    // are doing (a request in flight gets its response) and exit.
+    // SIGINT/SIGTERM: no more connections; a request in flight still gets its response.
     log_line("stopping: finishing the requests in flight");
-    workers.shutdown();
+    room.shutdown();  // the workers first, then the room
     log_line("stopped");
 }
 

@@ -75,9 +75,8 @@ const add_route status_route({"GET"}, "/status/{code}", status_page);
 // ANCHOR_END: status
 
 // ANCHOR: delay
-// GET /delay/{ms} sleeps, then answers: a stand-in for a slow handler (a
-// database query, a call to another service). Five of them at once take
-// as long as one when five workers serve them.
+// GET /delay/{ms} sleeps, then answers: a stand-in for a slow handler (a database query, a
+// call to another service). Five of them at once take as long as one with five workers.
 HttpResponse delay(const HttpRequest& request) {
     constexpr unsigned long long kMaxDelayMs = 10'000;
     const auto ms = parse_decimal(request.path_params.at("ms"));

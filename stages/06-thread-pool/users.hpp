@@ -69,10 +69,9 @@ private:
     static std::string read_line(std::string_view line, Accounts& accounts);
     void append_to_file(const Account& account) const;
 
-    // Stage 6: workers log in and register at the same time. The lock is
-    // never held while hashing: a fifth of a second under it would make
-    // every other login queue. It is held while a line is written, so that
-    // two registrations never mix their lines.
+    // Stage 6: workers log in and register at the same time. The lock is never held while
+    // hashing: a fifth of a second under it would make every other login queue. It is held
+    // while a line is written, so that two registrations never mix their lines.
     mutable std::mutex mutex_;
     unsigned iterations_;
     Accounts accounts_;

@@ -1,5 +1,4 @@
-// Serving one client connection: read requests, answer them, repeat, and
-// take turns with other connections when there are more than workers.
+// Serving one client connection: read requests, answer them, repeat, taking turns with others.
 #pragma once
 
 #include <chrono>
@@ -27,9 +26,8 @@ struct ConnectionOptions {
     // How long a quiet keep-alive connection may wait for its next request
     // (in the pool's waiting room, holding no worker) before it is closed.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
-    // Whether other connections are waiting for a worker. If so, a
-    // connection gives its worker back after each response, and at once
-    // when it has nothing to read (see connection.cpp).
+    // Whether other connections wait for a worker: then a connection gives its worker back
+    // after each response, and at once when it has nothing to read (see connection.cpp).
     std::function<bool()> others_waiting = [] { return false; };
     // What carries an accepted socket's bytes: plain_stream (stream.hpp) or
     // TLS (tls.hpp), with writes bounded by the given send timeout.
@@ -39,7 +37,7 @@ struct ConnectionOptions {
     Headers response_headers;
 };
 
-// What a connection in the pool's waiting room (thread_pool.hpp) waits for.
+// What a connection in the waiting room (waiting_room.hpp) waits for.
 enum class WaitingFor {
     NextRequest,  // between requests: closing it loses nothing
     MoreBytes,    // a request has begun: a worker answers 408 if the rest is late
@@ -47,10 +45,9 @@ enum class WaitingFor {
 };
 
 // ANCHOR: client_connection
-// One client connection and where its conversation stands. Everything a
-// worker needs to continue it lives here, not in a worker's local
-// variables, so that one worker can put a connection down between two
-// requests and another worker can pick it up later.
+// One client connection and where its conversation stands: everything a worker needs to
+// continue it lives here, not in a worker's local variables, so that one worker can put a
+// connection down between two requests and another can pick it up later.
 struct ClientConnection {
     Fd socket;
     // What reads and writes `socket`: plain TCP or TLS. Declared after
@@ -60,9 +57,8 @@ struct ClientConnection {
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
     bool continue_sent = false;
-    // When the request that has begun to arrive must be complete, and when a
-    // quiet connection between requests is closed. Kept here, not in the
-    // worker, so that they hold across turns.
+    // When the request that has begun must be complete, and when a quiet connection between
+    // requests is closed: kept here, not in the worker, so that they hold across turns.
     std::optional<std::chrono::steady_clock::time_point> request_deadline;
     std::optional<std::chrono::steady_clock::time_point> idle_deadline;
     // Why and until when it waits in the waiting room, when it is there.
