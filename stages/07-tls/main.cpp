@@ -25,6 +25,7 @@
 #include "stop_signal.hpp"
 #include "stream.hpp"
 #include "thread_pool.hpp"
+#include "waiting_room.hpp"
 #include "tls.hpp"
 #include "wait.hpp"
 
@@ -44,8 +45,7 @@ struct Config {
     std::string users_file;
     long session_ttl = 30 * 60;  // seconds
     // Five workers, as docs/course.md asks: enough for a few slow requests
-    // at once on a small machine. 64 new connections may wait for their
-    // first turn: a burst of browsers, not a flood.
+    // at once on a small machine; 64 new connections may wait for a first turn (a burst).
     long threads = 5;
     long queue = 64;
     long idle_timeout = 5;  // seconds
@@ -84,7 +84,7 @@ Config parse_flags(int argc, char** argv) {
 // gets 503 from here, in microseconds (over TLS, once a worker has done the
 // handshake). Refusals are logged as a count, a line a second at most: a
 // line each would cost more than they do.
-void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions& options,
+void accept_connections(int listener, WaitingRoom& room, const ConnectionOptions& options,
                         const StopSignal& stop) {
     constexpr std::chrono::seconds kRefusalLogInterval{1};
     std::size_t refused = 0;
@@ -96,9 +96,9 @@ void accept_connections(int listener, ThreadPool& pool, const ConnectionOptions&
         // A client has as long to take each response as to send a request.
         client.stream = options.open_stream(client.socket.get(), options.request_timeout);
         if (!client.stream) continue;
-        if (pool.try_submit(client)) continue;
+        if (room.try_admit(client)) continue;
         refuse_connection(client, options);
-        pool.park(client);
+        room.park(client);
         if (++refused; std::chrono::steady_clock::now() - counted_since >= kRefusalLogInterval) {
             log_line(std::to_string(std::exchange(refused, 0)) + " connections refused with 503: queue full");
             counted_since = std::chrono::steady_clock::now();
@@ -172,8 +172,9 @@ void run_server(const Config& config) {
 
     // ANCHOR: pools
     ThreadPool workers(static_cast<std::size_t>(config.threads), static_cast<std::size_t>(config.queue));
+    WaitingRoom room(workers, [&](ClientConnection& client) { return serve_connection(client, handler, stop, options); });
     options.others_waiting = [&workers] { return workers.waiting() > 0; };
-    workers.start([&](ClientConnection& client) { return serve_connection(client, handler, stop, options); });
+    room.start();
     // ANCHOR_END: pools
 
     // --redirect-port: a plain-HTTP listener with workers of its own, whose
@@ -185,7 +186,10 @@ void run_server(const Config& config) {
     const Handler redirect = [&](HttpRequest& request) {
         return redirect_to_https(request, config.host, https_port);
     };
-    ThreadPool redirectors(kRedirectThreads, kRedirectQueue, kRedirectRoom);
+    ThreadPool redirectors(kRedirectThreads, kRedirectQueue);
+    WaitingRoom redirect_room(
+        redirectors, [&](ClientConnection& client) { return serve_connection(client, redirect, stop, plain_options); },
+        kRedirectRoom);
     plain_options.others_waiting = [&redirectors] { return redirectors.waiting() > 0; };
     Fd redirect_listener;
     std::exception_ptr redirect_failure;  // its thread's exception, thrown again here
@@ -194,12 +198,10 @@ void run_server(const Config& config) {
         redirect_listener = listen_tcp(config.host, static_cast<std::uint16_t>(config.redirect_port));
         log_line("redirecting http://" + config.host + ":" + std::to_string(bound_port(redirect_listener.get())) +
                  " to https://" + config.host + ":" + std::to_string(https_port));
-        redirectors.start([&](ClientConnection& client) {
-            return serve_connection(client, redirect, stop, plain_options);
-        });
+        redirect_room.start();
         redirect_thread = std::jthread([&] {
             try {
-                accept_connections(redirect_listener.get(), redirectors, plain_options, stop);
+                accept_connections(redirect_listener.get(), redirect_room, plain_options, stop);
             } catch (...) {
                 redirect_failure = std::current_exception();
                 stop.request();  // the whole server stops: it cannot do what it was asked
@@ -210,15 +212,14 @@ void run_server(const Config& config) {
     // However this function ends, by Ctrl-C or by an exception, every thread
     // then sees a stop and finishes, and the destructors can join them.
     const StopOnExit stop_threads(stop);
-    accept_connections(listener.get(), workers, options, stop);
+    accept_connections(listener.get(), room, options, stop);
 
-    // SIGINT/SIGTERM: no more connections; the workers finish what they
-    // are doing (a request in flight gets its response) and exit.
+    // SIGINT/SIGTERM: no more connections; a request in flight still gets its response.
     log_line("stopping: finishing the requests in flight");
     if (redirect_thread.joinable()) redirect_thread.join();
     if (redirect_failure) std::rethrow_exception(redirect_failure);
-    workers.shutdown();
-    redirectors.shutdown();
+    room.shutdown();  // the workers first, then the room
+    redirect_room.shutdown();
     log_line("stopped");
 }
 
