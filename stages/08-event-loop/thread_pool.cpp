@@ -1,8 +1,7 @@
 #include "thread_pool.hpp"
 
 ThreadPool::ThreadPool(std::size_t threads, std::size_t queue_capacity)
-    : thread_count_(threads),
-      capacity_(queue_capacity) {}
+    : thread_count_(threads), capacity_(queue_capacity) {}
 
 ThreadPool::~ThreadPool() { shutdown(); }
 
@@ -17,8 +16,7 @@ bool ThreadPool::try_submit(Job& job) {
         if (stopping_ || queue_.size() >= capacity_) return false;
         queue_.push_back(std::move(job));
     }
-    // Notify after unlocking, so the woken worker does not block at once
-    // on the mutex we still hold.
+    // Notify after unlocking: the woken worker would only block on the mutex we still hold.
     ready_.notify_one();
     return true;
 }
@@ -49,8 +47,5 @@ void ThreadPool::shutdown() {
         stopping_ = true;
     }
     ready_.notify_all();
-    for (std::thread& worker : workers_) {
-        if (worker.joinable()) worker.join();
-    }
-    workers_.clear();
+    workers_.clear();  // a std::jthread joins its thread as it is destroyed
 }

@@ -1,12 +1,7 @@
-// ThreadPool: a fixed number of worker threads fed by a bounded queue. From
-// stage 8 on it runs only the handlers that block, for the event loop.
+// ThreadPool: a fixed number of worker threads fed by a bounded queue of jobs, whatever they do.
 //
-//   event loop                      queue (at most N waiting)       workers
-//   POST /login -> try_submit() -->  [job][job][job]  ---------->  run the handler,
-//                  |                                                post the answer
-//                  | full                                           to the loop
-//                  v
-//            503 Service Unavailable
+//   try_submit(job) ---> queue: [job][job][job] ---> workers: job()
+//        | full: false, the job stays with the caller (a server: 503)
 //
 // Why a fixed number? A thread per connection costs memory (a stack each)
 // and scheduling time; a thousand clients would mean a thousand threads.
@@ -25,23 +20,17 @@
 
 class ThreadPool {
 public:
-    // What a worker runs: a blocking handler, then the posting of its answer.
+    // What a worker runs; it must not throw (an exception that leaves a thread ends the process).
     using Job = std::function<void()>;
 
     ThreadPool(std::size_t threads, std::size_t queue_capacity);
     ~ThreadPool();  // finishes the queue, then joins the workers
-    ThreadPool(const ThreadPool&) = delete;
-    ThreadPool& operator=(const ThreadPool&) = delete;
+    void start();   // starts the threads
 
-    // Starts the threads.
-    void start();
-
-    // Queues a job; false (and `job` untouched) when `queue_capacity` jobs
-    // wait already.
+    // Queues a new job; false (and `job` untouched) when `queue_capacity` new jobs wait.
     bool try_submit(Job& job);
 
-    // Stops taking work; the workers finish every queued job and exit.
-    // Idempotent.
+    // Stops taking work; the workers finish every queued job and exit. Idempotent.
     void shutdown();
 
 private:
@@ -54,5 +43,5 @@ private:
     std::condition_variable ready_;    // signalled when queue_ gains work, or at a stop
     std::deque<Job> queue_;
     bool stopping_ = false;
-    std::vector<std::thread> workers_;
+    std::vector<std::jthread> workers_;
 };
