@@ -41,23 +41,23 @@ Clock::time_point leave_by(const Guest& guest, bool saturated) {
     return saturated && idle(guest) ? std::min(until, guest.since + kSaturatedIdleTimeout) : until;
 }
 
-enum class Step { Stay, Queue, Close };
+enum class Move { Stay, Queue, Close };
 
 // What becomes of a guest after poll(): `readable` if its client sent something.
-Step next_step(Guest& guest, bool readable, bool saturated, Clock::time_point now) {
+Move next_move(Guest& guest, bool readable, bool saturated, Clock::time_point now) {
     const bool late = now >= leave_by(guest, saturated);
     switch (guest.connection.waiting_for) {
-        case WaitingFor::NextRequest: return readable ? Step::Queue : late ? Step::Close : Step::Stay;
-        case WaitingFor::MoreBytes: return readable || late ? Step::Queue : Step::Stay;  // late: 408
+        case WaitingFor::NextRequest: return readable ? Move::Queue : late ? Move::Close : Move::Stay;
+        case WaitingFor::MoreBytes: return readable || late ? Move::Queue : Move::Stay;  // late: 408
         case WaitingFor::ClientClose: break;
     }
-    if (late || !readable) return late ? Step::Close : Step::Stay;
+    if (late || !readable) return late ? Move::Close : Move::Stay;
     // Closing: read and drop what comes until the client closes too, or is gone.
     char discard[kReadBufferSize];
     const ssize_t n = ::recv(guest.connection.socket.get(), discard, sizeof discard, MSG_DONTWAIT);
-    if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::Stay : Step::Close;
+    if (n < 0) return errno == EAGAIN || errno == EINTR ? Move::Stay : Move::Close;
     guest.discarded += static_cast<std::size_t>(n);
-    return n > 0 && guest.discarded < kLingerBytes ? Step::Stay : Step::Close;
+    return n > 0 && guest.discarded < kLingerBytes ? Move::Stay : Move::Close;
 }
 // ANCHOR_END: guest
 
@@ -158,10 +158,10 @@ void WaitingRoom::run() {
         const Clock::time_point now = Clock::now();
         // Backwards, so that a guest that leaves can give its place to the last one, seen already.
         for (std::size_t i = guests.size(); i-- > 0;) {
-            const Step step = next_step(guests[i], watched[i + 1].revents != 0, saturated, now);
-            if (step == Step::Stay) continue;
-            if (step == Step::Queue) requeue(guests[i].connection);
-            if (i + 1 < guests.size()) guests[i] = std::move(guests.back());  // Step::Close: its Fd closes
+            const Move move = next_move(guests[i], watched[i + 1].revents != 0, saturated, now);
+            if (move == Move::Stay) continue;
+            if (move == Move::Queue) requeue(guests[i].connection);
+            if (i + 1 < guests.size()) guests[i] = std::move(guests.back());  // Move::Close: its Fd closes
             guests.pop_back();
         }
     }
