@@ -32,8 +32,8 @@ struct ConnectionOptions {
     // when it has nothing to read (see connection.cpp).
     std::function<bool()> others_waiting = [] { return false; };
     // What carries an accepted socket's bytes: plain_stream (stream.hpp) or
-    // TLS (tls.hpp), with writes bounded by the given send timeout.
-    std::function<std::unique_ptr<Stream>(int fd, std::chrono::milliseconds send_timeout)> open_stream;
+    // TLS (tls.hpp).
+    std::function<std::unique_ptr<Stream>(int fd)> open_stream;
     // Fields every response carries, as this listener's policy: HSTS on the
     // HTTPS one (main.cpp).
     Headers response_headers;

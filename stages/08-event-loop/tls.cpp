@@ -1,5 +1,6 @@
 #include "tls.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -76,7 +77,8 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
     SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
     // Read ahead: a record's header and body in one read(), not two. Bytes
-    // then wait inside OpenSSL, unseen by epoll: has_buffered asks it.
+    // then wait inside OpenSSL, unseen by a wait on the socket: has_buffered
+    // asks it.
     SSL_CTX_set_read_ahead(ctx, 1);
 
     require_readable("--cert", cert_file);
@@ -115,10 +117,10 @@ public:
     // One step, as far as the bytes that have arrived allow.
     Handshake handshake(std::string& error) override {
         ERR_clear_error();
-        const Step step = step_after(SSL_accept(ssl_.get()));
-        if (step == Step::Done) return Handshake::Done;
-        if (step == Step::WantRead) return Handshake::WantRead;
-        if (step == Step::WantWrite) return Handshake::WantWrite;
+        const IoStep step = step_after(SSL_accept(ssl_.get()));
+        if (step == IoStep::Done) return Handshake::Done;
+        if (step == IoStep::WantRead) return Handshake::WantRead;
+        if (step == IoStep::WantWrite) return Handshake::WantWrite;
         // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
         const bool plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
         error = openssl_error();
@@ -128,13 +130,13 @@ public:
     // ANCHOR_END: tls_stream
 
     // ANCHOR: tls_read_write
-    Step read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
+    IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
         ERR_clear_error();
         const int result = SSL_read(ssl_.get(), buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
-        const Step step = step_after(result);
-        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
+        const IoStep step = step_after(result);
+        n = step == IoStep::Done ? static_cast<std::size_t>(result) : 0;
         // Part of a record at most is here: it is decrypted and checked whole.
-        partial_record_ = step == Step::WantRead;
+        partial_record_ = step == IoStep::WantRead;
         ERR_clear_error();
         return step;
     }
@@ -144,14 +146,15 @@ public:
     }
     // OpenSSL may hold bytes that the socket no longer shows (read-ahead
     // took two records in one read(), or one record carried two requests),
-    // and epoll would not see them; unless all it holds is part of a record.
+    // and a wait on the socket would not see them; unless all it holds is
+    // part of a record.
     bool has_buffered() const override { return !partial_record_ && SSL_has_pending(ssl_.get()) == 1; }
 
-    Step write_some(std::string_view bytes, std::size_t& n, bool) override {
+    IoStep write_some(std::string_view bytes, std::size_t& n, bool) override {
         ERR_clear_error();
         const int result = SSL_write(ssl_.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
-        const Step step = step_after(result);
-        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
+        const IoStep step = step_after(result);
+        n = step == IoStep::Done ? static_cast<std::size_t>(result) : 0;
         ERR_clear_error();
         return step;
     }
@@ -161,16 +164,16 @@ public:
     // No sendfile: TLS encrypts every byte in this process. The file is read
     // in bounded chunks, a chunk whenever the last one has gone: a large
     // file never sits in memory whole.
-    Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
+    IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
         constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
         if (chunk_.empty()) {
             chunk_.resize(std::min(length, kChunk));
             const ssize_t got = ::pread(file, chunk_.data(), chunk_.size(), static_cast<off_t>(offset));
             chunk_.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
             n = 0;
-            if (got <= 0) return Step::Ended;  // a read error, or the file shrank: it cannot be sent
+            if (got <= 0) return IoStep::Ended;  // a read error, or the file shrank: it cannot be sent
         }
-        const Step step = write_some(chunk_, n, /*more=*/false);
+        const IoStep step = write_some(chunk_, n, /*more=*/false);
         chunk_.erase(0, n);
         if (chunk_.empty()) chunk_.shrink_to_fit();  // a quiet connection keeps no chunk
         return step;
@@ -199,13 +202,13 @@ private:
     // ANCHOR: step
     // Every OpenSSL call returns at once (the socket is non-blocking) and
     // says what it needs before it can go on (SSL_get_error(3)).
-    Step step_after(int result) {
-        if (result > 0) return Step::Done;
+    IoStep step_after(int result) {
+        if (result > 0) return IoStep::Done;
         switch (SSL_get_error(ssl_.get(), result)) {
-            case SSL_ERROR_WANT_READ: return Step::WantRead;
-            case SSL_ERROR_WANT_WRITE: return Step::WantWrite;
-            case SSL_ERROR_ZERO_RETURN: return Step::Ended;  // the client's close_notify
-            default: broken_ = true; return Step::Ended;    // a reset, a bad record, an alert
+            case SSL_ERROR_WANT_READ: return IoStep::WantRead;
+            case SSL_ERROR_WANT_WRITE: return IoStep::WantWrite;
+            case SSL_ERROR_ZERO_RETURN: return IoStep::Ended;  // the client's close_notify
+            default: broken_ = true; return IoStep::Ended;    // a reset, a bad record, an alert
         }
     }
     // ANCHOR_END: step
@@ -235,6 +238,7 @@ std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd) {
         ERR_clear_error();
         return nullptr;
     }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     // No Nagle: TLS 1.3 writes its session tickets after the handshake, and
     // Nagle would hold our first response until the client ACKs them, which
     // may take a delayed ACK's 40 ms. A response is still one record.
