@@ -7,7 +7,7 @@
 
 namespace {
 
-// What socket_io says (a count, 0 when the client is gone) as a IoStep.
+// What socket_io says (a count, 0 when the client is gone) as an IoStep.
 IoStep step_of(std::size_t count, std::size_t& n) {
     n = count;
     return n > 0 ? IoStep::Done : IoStep::Ended;
@@ -50,48 +50,48 @@ public:
 
 std::unique_ptr<Stream> plain_stream(int fd) { return std::make_unique<PlainStream>(fd); }
 
-// ANCHOR: handshake_wait
-Handshake Stream::handshake(Deadline deadline, const StopSignal& stop, std::string& error) {
-    while (true) {
-        const Handshake step = handshake(error);
-        if (step != Handshake::WantRead && step != Handshake::WantWrite) return step;
-        if (wait_for(fd(), step == Handshake::WantRead ? POLLIN : POLLOUT, deadline, &stop) != Waited::Ready) return step;
-    }
-}
-// ANCHOR_END: handshake_wait
+// ANCHOR: waits
+namespace {
 
-// ANCHOR: read_wait
+// poll() (wait.hpp) for what a call waits for: the client's bytes, or room for ours.
+Waited wait(int fd, bool write, Deadline deadline, const StopSignal* stop = nullptr) {
+    return wait_for(fd, write ? POLLOUT : POLLIN, deadline, stop);
+}
+
+// After a write: Done, or it waited for what the write waits for (room for
+// ours, mostly) within the send timeout.
+bool went_on(int fd, IoStep step, std::chrono::milliseconds send_timeout) {
+    return step == IoStep::Done ||
+           wait(fd, step == IoStep::WantWrite, std::chrono::steady_clock::now() + send_timeout) == Waited::Ready;
+}
+
+}  // namespace
+
+Handshake Stream::handshake(Deadline deadline, const StopSignal& stop, std::string& error) {
+    Handshake step = handshake(error);
+    while ((step == Handshake::WantRead || step == Handshake::WantWrite) &&
+           wait(fd(), step == Handshake::WantWrite, deadline, &stop) == Waited::Ready) {
+        step = handshake(error);
+    }
+    return step;
+}
+
 // Bytes the stream holds (TLS) are read at once: poll() cannot see them.
 // Else the wait comes first: a plain stream's read would block.
 Waited Stream::read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
                          const StopSignal* stop) {
     for (IoStep step = IoStep::WantRead;;) {
-        if (!has_buffered()) {
-            const Waited waited = wait_for(fd(), step == IoStep::WantRead ? POLLIN : POLLOUT, deadline, stop);
-            if (waited != Waited::Ready) return waited;
-        }
+        const Waited waited = has_buffered() ? Waited::Ready : wait(fd(), step == IoStep::WantWrite, deadline, stop);
+        if (waited != Waited::Ready) return waited;
         step = read_some(buffer, capacity, n);
         if (step == IoStep::Done || step == IoStep::Ended) return Waited::Ready;  // Ended: n is 0
     }
 }
-// ANCHOR_END: read_wait
-
-namespace {
-
-// After a write: Done, or it waited for what the write wants (room for our
-// bytes, mostly) as long as the send timeout allows.
-bool went_on(const Stream& stream, IoStep step, std::chrono::milliseconds send_timeout) {
-    const Deadline deadline = std::chrono::steady_clock::now() + send_timeout;
-    return step == IoStep::Done ||
-           wait_for(stream.fd(), step == IoStep::WantRead ? POLLIN : POLLOUT, deadline) == Waited::Ready;
-}
-
-}  // namespace
 
 bool Stream::write_all(std::string_view bytes, std::chrono::milliseconds send_timeout, bool more) {
-    for (std::size_t n = 0; !bytes.empty(); bytes.remove_prefix(n)) {  // after WantWrite n is 0: the same bytes
+    for (std::size_t n = 0; !bytes.empty(); bytes.remove_prefix(n)) {  // after WantWrite, n is 0: the same bytes
         const IoStep step = write_some(bytes, n, more);
-        if (step == IoStep::Ended || !went_on(*this, step, send_timeout)) return false;
+        if (step == IoStep::Ended || !went_on(fd(), step, send_timeout)) return false;
     }
     return true;
 }
@@ -99,7 +99,8 @@ bool Stream::write_all(std::string_view bytes, std::chrono::milliseconds send_ti
 bool Stream::send_file(int file, std::uint64_t offset, std::uint64_t length, std::chrono::milliseconds send_timeout) {
     for (std::size_t n = 0; length > 0; offset += n, length -= n) {
         const IoStep step = write_file(file, offset, length, n);
-        if (step == IoStep::Ended || !went_on(*this, step, send_timeout)) return false;
+        if (step == IoStep::Ended || !went_on(fd(), step, send_timeout)) return false;
     }
     return true;
 }
+// ANCHOR_END: waits

@@ -1,11 +1,8 @@
-// Stream: the bytes of one connection, whatever carries them.
-//
-// From this stage on, a connection's bytes travel either straight over TCP
-// or inside TLS over TCP (tls.hpp). The connection code (connection.cpp)
-// reads and writes through a Stream and never asks which. Go's net/http
-// does the same: its server wraps a net.Conn in a tls.Conn, shakes hands,
-// and from there it is "HTTP/1.x" for both; Beast's TLS server differs from
-// its plain one by the type of its stream alone.
+// Stream: the bytes of one connection, whatever carries them: plain TCP,
+// or TLS over TCP (tls.hpp). The connection code reads and writes through a
+// Stream and never asks which, as Go's net/http serves a net.Conn or a
+// tls.Conn, and Beast's TLS server differs from its plain one by the type
+// of its stream alone.
 //
 // A call does what it can now, and says what it waits for (an IoStep): the
 // client's bytes, or room for ours. The plain stream's socket blocks, as in
@@ -73,14 +70,13 @@ public:
     virtual void close() = 0;
 
     // ANCHOR: waits
-    // Where a call above says what it waits for, a worker waits for it here
-    // (stream.cpp), with poll(): the one place the stream waits. The
-    // handshake and a read wait until `deadline` or a stop. Ready: `n`
-    // bytes, 0 if the client is gone.
+    // Stage 7's waits (stream.cpp): the calls above, again, and poll() for
+    // what they wait for. The handshake and a read wait until `deadline` or
+    // a stop (a read is Ready with `n` bytes, 0 if the client is gone);
+    // writes fail once the client has taken nothing for `send_timeout`.
     Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error);
     Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
                      const StopSignal* stop = nullptr);
-    // Every byte, or false: the client is gone, or took nothing for `send_timeout`.
     bool write_all(std::string_view bytes, std::chrono::milliseconds send_timeout, bool more = false);
     bool send_file(int file, std::uint64_t offset, std::uint64_t length, std::chrono::milliseconds send_timeout);
     // ANCHOR_END: waits

@@ -9,7 +9,7 @@
 namespace {
 
 // What socket_io says (a count, 0 when the client is gone, or nothing yet)
-// as a IoStep: `waiting` when nothing was done yet.
+// as an IoStep: `waiting` when nothing was done yet.
 IoStep step_of(std::optional<std::size_t> count, std::size_t& n, IoStep waiting) {
     n = count.value_or(0);
     return !count ? waiting : n > 0 ? IoStep::Done : IoStep::Ended;

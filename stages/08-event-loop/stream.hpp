@@ -1,11 +1,8 @@
-// Stream: the bytes of one connection, whatever carries them.
-//
-// From this stage on, a connection's bytes travel either straight over TCP
-// or inside TLS over TCP (tls.hpp). The connection code (connection.cpp)
-// reads and writes through a Stream and never asks which. Go's net/http
-// does the same: its server wraps a net.Conn in a tls.Conn, shakes hands,
-// and from there it is "HTTP/1.x" for both; Beast's TLS server differs from
-// its plain one by the type of its stream alone.
+// Stream: the bytes of one connection, whatever carries them: plain TCP,
+// or TLS over TCP (tls.hpp). The connection code reads and writes through a
+// Stream and never asks which, as Go's net/http serves a net.Conn or a
+// tls.Conn, and Beast's TLS server differs from its plain one by the type
+// of its stream alone.
 //
 // A call does what it can now, and says what it waits for (an IoStep): the
 // client's bytes, or room for ours. Stage 7's workers waited for that with

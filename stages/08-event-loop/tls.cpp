@@ -77,8 +77,7 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
     SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
     // Read ahead: a record's header and body in one read(), not two. Bytes
-    // then wait inside OpenSSL, unseen by a wait on the socket: has_buffered
-    // asks it.
+    // then wait inside OpenSSL, where the socket does not show them.
     SSL_CTX_set_read_ahead(ctx, 1);
 
     require_readable("--cert", cert_file);
@@ -106,9 +105,8 @@ class TlsStream final : public Stream {
 public:
     TlsStream(SSL_CTX* context, int fd) : Stream(fd), ssl_(SSL_new(context)) {
         if (ssl_ && SSL_set_fd(ssl_.get(), fd) != 1) ssl_.reset();
-        // SSL_write may send part of the bytes, like send(); and a retry
-        // after WANT_WRITE may pass them from a new address (a write queue
-        // that grew).
+        // SSL_write may send part of the bytes, like send(); a retry after
+        // WANT_WRITE may pass them from a new address (a queue that grew).
         if (ssl_) SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     }
     ~TlsStream() override { send_close_notify(); }
@@ -144,10 +142,9 @@ public:
         char byte = 0;
         return SSL_has_pending(ssl_.get()) == 1 || ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
     }
-    // OpenSSL may hold bytes that the socket no longer shows (read-ahead
-    // took two records in one read(), or one record carried two requests),
-    // and a wait on the socket would not see them; unless all it holds is
-    // part of a record.
+    // Read-ahead took two records in one read(), or one record carried two
+    // requests: a wait on the socket would not see them. Part of a record
+    // does not count: the rest must come from the socket.
     bool has_buffered() const override { return !partial_record_ && SSL_has_pending(ssl_.get()) == 1; }
 
     IoStep write_some(std::string_view bytes, std::size_t& n, bool) override {
@@ -162,8 +159,7 @@ public:
 
     // ANCHOR: write_file
     // No sendfile: TLS encrypts every byte in this process. The file is read
-    // in bounded chunks, a chunk whenever the last one has gone: a large
-    // file never sits in memory whole.
+    // a bounded chunk at a time: a large file never sits in memory whole.
     IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
         constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
         if (chunk_.empty()) {
@@ -215,9 +211,8 @@ private:
 
     struct SslFree {
         // OpenSSL forgets the session of a connection freed before
-        // close_notify was sent; we tell it the shutdown is done, so that a
-        // client that vanished can still resume: TLS 1.1 and later allow it
-        // (RFC 5246 section 7.2.1).
+        // close_notify; "the shutdown is done" keeps it for the client's
+        // next connection, as TLS 1.1 and later allow (RFC 5246 7.2.1).
         void operator()(SSL* ssl) const {
             SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
             SSL_free(ssl);
@@ -239,9 +234,8 @@ std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd) {
         return nullptr;
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    // No Nagle: TLS 1.3 writes its session tickets after the handshake, and
-    // Nagle would hold our first response until the client ACKs them, which
-    // may take a delayed ACK's 40 ms. A response is still one record.
+    // No Nagle: TLS 1.3 sends session tickets after the handshake, and Nagle
+    // would hold our first response until the client ACKs them (up to 40 ms).
     const int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     return stream;
