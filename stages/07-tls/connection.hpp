@@ -85,7 +85,6 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                              const ConnectionOptions& options);
 
 // Answers a connection we have no worker for with `503 Service
-// Unavailable` and `Retry-After` at once, then half-closes it. If its
-// stream needs a handshake first (TLS), it only marks it refused:
-// serve_connection answers it after the handshake.
+// Unavailable` and `Retry-After`, then half-closes it: at once, or over TLS
+// after serve_connection's handshake (it marks it refused).
 void refuse_connection(ClientConnection& client, const ConnectionOptions& options);

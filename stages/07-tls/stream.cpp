@@ -17,8 +17,7 @@ IoStep step_of(std::size_t count, std::size_t& n) {
 class PlainStream final : public Stream {
 public:
     explicit PlainStream(int fd) : Stream(fd) {
-        // Blocking, as in every earlier stage (a TLS stream that met plain
-        // HTTP left it non-blocking): a read comes after poll() said ready.
+        // Blocking, as in every earlier stage (TLS made it non-blocking).
         ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     }
 

@@ -1,12 +1,9 @@
 // Stream: the bytes of one connection, whatever carries them: plain TCP,
 // or TLS over TCP (tls.hpp). The connection code reads and writes through a
-// Stream and never asks which, as Go's net/http serves a net.Conn or a
-// tls.Conn, and Beast's TLS server differs from its plain one by the type
-// of its stream alone.
+// Stream and never asks which (Go's net.Conn and tls.Conn, Beast's streams).
 //
-// A call does what it can now, and says what it waits for (an IoStep): the
-// client's bytes, or room for ours. The plain stream's socket blocks, as in
-// every earlier stage, and its calls never say so; the TLS stream's does not.
+// A call does what it can now, and says what it waits for (an IoStep). The
+// plain stream's socket blocks, as in every earlier stage: it never says so.
 #pragma once
 
 #include <chrono>
@@ -70,10 +67,10 @@ public:
     virtual void close() = 0;
 
     // ANCHOR: waits
-    // Stage 7's waits (stream.cpp): the calls above, again, and poll() for
-    // what they wait for. The handshake and a read wait until `deadline` or
-    // a stop (a read is Ready with `n` bytes, 0 if the client is gone);
-    // writes fail once the client has taken nothing for `send_timeout`.
+    // The waits (stream.cpp): the calls above, and poll() for what they wait
+    // for. The handshake and a read until `deadline` or a stop (a read is
+    // Ready with `n` bytes, 0 if the client is gone); a write fails once the
+    // client has taken nothing for `send_timeout`.
     Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error);
     Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
                      const StopSignal* stop = nullptr);

@@ -71,9 +71,8 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
     // Renegotiation is an old TLS 1.2 feature with a history of attacks.
     // Session tickets are off, as Mozilla's guidelines ask unless their key
-    // rotates: OpenSSL keeps one until exit, and whoever steals it decrypts
-    // every TLS 1.2 session recorded since (RFC 5077 section 5). Clients
-    // still resume from OpenSSL's session cache (by session id in TLS 1.2).
+    // rotates: whoever steals OpenSSL's one key decrypts every TLS 1.2
+    // session recorded since (RFC 5077 section 5). The session cache stays.
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
     SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
     // Read ahead: a record's header and body in one read(), not two. Bytes

@@ -1,8 +1,6 @@
 // Stream: the bytes of one connection, whatever carries them: plain TCP,
 // or TLS over TCP (tls.hpp). The connection code reads and writes through a
-// Stream and never asks which, as Go's net/http serves a net.Conn or a
-// tls.Conn, and Beast's TLS server differs from its plain one by the type
-// of its stream alone.
+// Stream and never asks which (Go's net.Conn and tls.Conn, Beast's streams).
 //
 // A call does what it can now, and says what it waits for (an IoStep): the
 // client's bytes, or room for ours. Stage 7's workers waited for that with
