@@ -170,7 +170,9 @@ public:
         }
         const IoStep step = write_some(chunk_, n, /*more=*/false);
         chunk_.erase(0, n);
-        if (chunk_.empty()) chunk_.shrink_to_fit();  // a quiet connection keeps no chunk
+        // Its buffer serves every chunk of the file, then goes: a quiet
+        // connection keeps none.
+        if (chunk_.empty() && n == length) chunk_.shrink_to_fit();
         return step;
     }
     // ANCHOR_END: write_file
