@@ -93,9 +93,11 @@ bool send_response(ClientConnection& connection, const ConnectionOptions& option
     const bool include_body = request.method != "HEAD";
     const std::string head = response.serialize(include_body);
     const std::uint64_t file_bytes = response.file && include_body ? response.file->length : 0;
-    const bool sent = file_bytes == 0 ? connection.stream->write_all(head)
-                                      : connection.stream->write_file(head, response.file->fd->get(),
-                                                                      response.file->offset, file_bytes);
+    Stream& client = *connection.stream;
+    bool sent = client.write_all(head, options.request_timeout, /*more=*/file_bytes > 0);
+    if (sent && file_bytes > 0) {
+        sent = client.send_file(response.file->fd->get(), response.file->offset, file_bytes, options.request_timeout);
+    }
     if (log) log_request(connection.peer, request.method, request.target, request.version,
                          response.status, head.size() + file_bytes, start);
     return sent;
@@ -155,20 +157,20 @@ std::optional<ServeResult> handshake(ClientConnection& client, const StopSignal&
         case Handshake::Done:
             client.request_deadline.reset();
             return std::nullopt;
-        case Handshake::TimedOut:
-            if (Clock::now() < *client.request_deadline) {  // quiet: to the waiting room
+        case Handshake::WantRead:
+        case Handshake::WantWrite:
+            if (Clock::now() < *client.request_deadline && !stop.requested()) {  // quiet: to the waiting room
                 client.waiting_for = WaitingFor::MoreBytes;
                 client.wait_until = *client.request_deadline;
                 return ServeResult::Waiting;
             }
-            error = "it took too long";
+            error = stop.requested() ? "the server is stopping" : "it took too long";
             break;
-        case Handshake::Stopped: error = "the server is stopping"; break;
         case Handshake::Failed: break;
         case Handshake::PlainHttp: {  // plain HTTP to the HTTPS port: say so, in plain HTTP,
             ConnectionOptions in_clear = options;  // and without HSTS (RFC 6797 section 7.2)
             in_clear.response_headers = {};
-            client.stream = plain_stream(client.socket.get(), options.request_timeout);
+            client.stream = plain_stream(client.socket.get());
             answer_and_close(client, in_clear, HttpRequest{},
                              HttpResponse::error(400, "this port speaks HTTPS: use https:// URLs"));
             break;
@@ -236,7 +238,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         // say go on (RFC 9110 section 10.1.1), so a big upload that we would
         // refuse anyway (413) is never sent.
         if (parser.waiting_for_body_after_continue() && !continue_sent) {
-            if (!client.stream->write_all("HTTP/1.1 100 Continue\r\n\r\n")) return ServeResult::Closed;
+            if (!client.stream->write_all("HTTP/1.1 100 Continue\r\n\r\n", options.request_timeout)) return ServeResult::Closed;
             continue_sent = true;
         }
 

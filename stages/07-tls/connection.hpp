@@ -30,8 +30,8 @@ struct ConnectionOptions {
     // after each response, and at once when it has nothing to read (see connection.cpp).
     std::function<bool()> others_waiting = [] { return false; };
     // What carries an accepted socket's bytes: plain_stream (stream.hpp) or
-    // TLS (tls.hpp), with writes bounded by the given send timeout.
-    std::function<std::unique_ptr<Stream>(int fd, std::chrono::milliseconds send_timeout)> open_stream;
+    // TLS (tls.hpp).
+    std::function<std::unique_ptr<Stream>(int fd)> open_stream;
     // Fields every response carries, as this listener's policy: HSTS on the
     // HTTPS one (main.cpp).
     Headers response_headers;
@@ -81,7 +81,6 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                              const ConnectionOptions& options);
 
 // Answers a connection we have no worker for with `503 Service
-// Unavailable` and `Retry-After` at once, then half-closes it. If its
-// stream needs a handshake first (TLS), it only marks it refused:
-// serve_connection answers it after the handshake.
+// Unavailable` and `Retry-After`, then half-closes it: at once, or over TLS
+// after serve_connection's handshake (it marks it refused).
 void refuse_connection(ClientConnection& client, const ConnectionOptions& options);

@@ -94,7 +94,8 @@ void accept_connections(int listener, WaitingRoom& room, const ConnectionOptions
         client.socket = accept_client(listener, client.peer);
         if (!client.socket.valid()) continue;
         // A client has as long to take each response as to send a request.
-        client.stream = options.open_stream(client.socket.get(), options.request_timeout);
+        set_send_timeout(client.socket.get(), options.request_timeout);
+        client.stream = options.open_stream(client.socket.get());
         if (!client.stream) continue;
         if (room.try_admit(client)) continue;
         refuse_connection(client, options);

@@ -1,14 +1,9 @@
-// Stream: the bytes of one connection, whatever carries them.
+// Stream: the bytes of one connection, whatever carries them: plain TCP,
+// or TLS over TCP (tls.hpp). The connection code reads and writes through a
+// Stream and never asks which (Go's net.Conn and tls.Conn, Beast's streams).
 //
-// From this stage on, a connection's bytes travel either straight over TCP
-// or inside TLS over TCP (tls.hpp). The connection code (connection.cpp)
-// reads and writes through a Stream and never asks which. Go's net/http
-// does the same: its server wraps a net.Conn in a tls.Conn, shakes hands,
-// and from there it is "HTTP/1.x" for both; Beast's TLS server differs from
-// its plain one by the type of its stream alone.
-//
-// No call waits without a limit: a read until its deadline or a stop, a
-// write as long as the send timeout the stream was made with.
+// A call does what it can now, and says what it waits for (an IoStep). The
+// plain stream's socket blocks, as in every earlier stage: it never says so.
 #pragma once
 
 #include <chrono>
@@ -21,11 +16,19 @@
 #include "stop_signal.hpp"
 #include "wait.hpp"
 
+// What a call did, or what it needs before it can go on.
+enum class IoStep {
+    Done,       // it did some of its work: `n` bytes
+    WantRead,   // call again once the socket is readable
+    WantWrite,  // call again once the socket is writable
+    Ended,      // the client is gone, or broke the protocol: close
+};
+
 // Where a handshake stands after handshake().
 enum class Handshake {
     Done,       // requests may follow
-    TimedOut,   // the client has not sent enough yet: call again when it has
-    Stopped,    // a stop was requested
+    WantRead,   // the client has not sent enough yet: call again when it has
+    WantWrite,  // our side's buffer is full: call again when it has room
     Failed,     // the client speaks no TLS we accept (`error` says why)
     PlainHttp,  // the client sent plain HTTP to the TLS port
 };
@@ -35,30 +38,45 @@ class Stream {
 public:
     virtual ~Stream() = default;
 
-    // The socket underneath, for poll(). The stream does not own it.
+    // The socket underneath, to wait on. The stream does not own it.
     int fd() const { return fd_; }
 
     // The handshake that TLS needs before any request, as far as the bytes
-    // that arrive by `deadline` allow. A plain stream has none: Done.
-    virtual Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error) = 0;
+    // that have arrived allow. A plain stream has none: Done.
+    virtual Handshake handshake(std::string& error) = 0;
     virtual bool handshake_done() const = 0;
 
-    // Reads what has arrived, up to `capacity` bytes, waiting until
-    // `deadline` or a stop. Ready: `n` bytes, 0 if the client is gone.
-    virtual Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
-                             const StopSignal* stop = nullptr) = 0;
+    // Reads what has arrived, up to `capacity` bytes: Done with `n` bytes,
+    // Ended when the client is gone, WantRead when nothing is here yet.
+    virtual IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) = 0;
     // Whether bytes from the client wait unread, in the socket or in here.
     virtual bool has_unread() = 0;
+    // Whether bytes wait in here, where a wait on the socket cannot see
+    // them: read them before waiting.
+    virtual bool has_buffered() const = 0;
 
-    // Every byte, or false: the client is gone, or took nothing for the
-    // whole send timeout.
-    virtual bool write_all(std::string_view bytes) = 0;
-    // `head`, then `length` bytes of the open file `file` from `offset`.
-    virtual bool write_file(std::string_view head, int file, std::uint64_t offset, std::uint64_t length) = 0;
+    // Sends what the socket takes now of `bytes`: Done with `n` of them.
+    // After WantWrite, pass the same bytes again (perhaps more after them).
+    // `more`: more bytes follow at once (MSG_MORE).
+    virtual IoStep write_some(std::string_view bytes, std::size_t& n, bool more) = 0;
+    // The same for `length` bytes of the open file `file` from `offset`.
+    virtual IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) = 0;
 
     // "Nothing more from us": TLS's close_notify, then TCP's FIN (shutdown
     // SHUT_WR). Reading goes on: that is how a careful close waits.
     virtual void close() = 0;
+
+    // ANCHOR: waits
+    // The waits (stream.cpp): the calls above, and poll() for what they wait
+    // for. The handshake and a read until `deadline` or a stop (a read is
+    // Ready with `n` bytes, 0 if the client is gone); a write fails once the
+    // client has taken nothing for `send_timeout`.
+    Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error);
+    Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
+                     const StopSignal* stop = nullptr);
+    bool write_all(std::string_view bytes, std::chrono::milliseconds send_timeout, bool more = false);
+    bool send_file(int file, std::uint64_t offset, std::uint64_t length, std::chrono::milliseconds send_timeout);
+    // ANCHOR_END: waits
 
 protected:
     explicit Stream(int fd) : fd_(fd) {}
@@ -68,6 +86,6 @@ private:
 };
 // ANCHOR_END: stream
 
-// Plain TCP over `fd`: the socket's own calls (socket_io.hpp), each send()
-// waiting at most `send_timeout` for room.
-std::unique_ptr<Stream> plain_stream(int fd, std::chrono::milliseconds send_timeout);
+// Plain TCP over `fd`: the socket's own calls (socket_io.hpp), blocking
+// ones, each send() bounded by the socket's send timeout (set_send_timeout).
+std::unique_ptr<Stream> plain_stream(int fd);

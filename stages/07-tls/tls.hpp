@@ -16,7 +16,6 @@
 
 #include <openssl/ssl.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
 
@@ -35,10 +34,7 @@ using TlsContext = std::unique_ptr<SSL_CTX, SslContextFree>;
 TlsContext make_tls_context(const std::string& cert_file, const std::string& key_file);
 
 // A TLS stream over `fd`, its handshake still to come; null if OpenSSL
-// cannot make one. Its writes wait at most `send_timeout` for room. It
-// makes the socket non-blocking: every OpenSSL call then returns at once,
-// and the stream waits with poll(), where deadlines and the stop signal can
-// interrupt. (A blocking SSL_accept waits for ever for a client that sends
-// half a ClientHello.) Destroyed after its handshake, it says goodbye with
-// close_notify if it has not yet.
-std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd, std::chrono::milliseconds send_timeout);
+// cannot make one. It makes the socket non-blocking: a blocking SSL_accept
+// waits for ever for a client that sends half a ClientHello. Destroyed after
+// its handshake, it says goodbye with close_notify if it has not yet.
+std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd);

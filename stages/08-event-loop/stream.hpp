@@ -1,15 +1,11 @@
-// Stream: the bytes of one connection, whatever carries them.
+// Stream: the bytes of one connection, whatever carries them: plain TCP,
+// or TLS over TCP (tls.hpp). The connection code reads and writes through a
+// Stream and never asks which (Go's net.Conn and tls.Conn, Beast's streams).
 //
-// From this stage on, a connection's bytes travel either straight over TCP
-// or inside TLS over TCP (tls.hpp). The connection code (connection.cpp)
-// reads and writes through a Stream and never asks which. Go's net/http
-// does the same: its server wraps a net.Conn in a tls.Conn, shakes hands,
-// and from there it is "HTTP/1.x" for both; Beast's TLS server differs from
-// its plain one by the type of its stream alone.
-//
-// No call waits. Where stage 7's stream waited in poll(), this one returns
-// at once and says what it waits for: the client's bytes, or room for ours.
-// The event loop (server.hpp) then waits for every connection at once.
+// A call does what it can now, and says what it waits for (an IoStep): the
+// client's bytes, or room for ours. Stage 7's workers waited for that with
+// poll(), a connection each; the event loop (server.hpp) waits for every
+// connection at once.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +15,7 @@
 #include <string_view>
 
 // What a call did, or what it needs before it can go on.
-enum class Step {
+enum class IoStep {
     Done,       // it did some of its work: `n` bytes
     WantRead,   // call again once the socket is readable
     WantWrite,  // call again once the socket is writable
@@ -40,7 +36,7 @@ class Stream {
 public:
     virtual ~Stream() = default;
 
-    // The socket underneath, for epoll. The stream does not own it.
+    // The socket underneath, to wait on. The stream does not own it.
     int fd() const { return fd_; }
 
     // The handshake that TLS needs before any request, as far as the bytes
@@ -50,19 +46,19 @@ public:
 
     // Reads what has arrived, up to `capacity` bytes: Done with `n` bytes,
     // Ended when the client is gone, WantRead when nothing is here yet.
-    virtual Step read_some(char* buffer, std::size_t capacity, std::size_t& n) = 0;
+    virtual IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) = 0;
     // Whether bytes from the client wait unread, in the socket or in here.
     virtual bool has_unread() = 0;
-    // Whether bytes wait in here, where epoll cannot see them: read them
-    // before waiting for the socket.
+    // Whether bytes wait in here, where a wait on the socket cannot see
+    // them: read them before waiting.
     virtual bool has_buffered() const = 0;
 
     // Sends what the socket takes now of `bytes`: Done with `n` of them.
     // After WantWrite, pass the same bytes again (perhaps more after them).
     // `more`: more bytes follow at once (MSG_MORE).
-    virtual Step write_some(std::string_view bytes, std::size_t& n, bool more) = 0;
+    virtual IoStep write_some(std::string_view bytes, std::size_t& n, bool more) = 0;
     // The same for `length` bytes of the open file `file` from `offset`.
-    virtual Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) = 0;
+    virtual IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) = 0;
 
     // "Nothing more from us": TLS's close_notify, then TCP's FIN (shutdown
     // SHUT_WR). Reading goes on: that is how a careful close waits.

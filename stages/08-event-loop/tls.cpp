@@ -1,5 +1,6 @@
 #include "tls.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -70,13 +71,12 @@ TlsContext make_tls_context(const std::string& cert_file, const std::string& key
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
     // Renegotiation is an old TLS 1.2 feature with a history of attacks.
     // Session tickets are off, as Mozilla's guidelines ask unless their key
-    // rotates: OpenSSL keeps one until exit, and whoever steals it decrypts
-    // every TLS 1.2 session recorded since (RFC 5077 section 5). Clients
-    // still resume from OpenSSL's session cache (by session id in TLS 1.2).
+    // rotates: whoever steals OpenSSL's one key decrypts every TLS 1.2
+    // session recorded since (RFC 5077 section 5). The session cache stays.
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
     SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
     // Read ahead: a record's header and body in one read(), not two. Bytes
-    // then wait inside OpenSSL, unseen by epoll: has_buffered asks it.
+    // then wait inside OpenSSL, where the socket does not show them.
     SSL_CTX_set_read_ahead(ctx, 1);
 
     require_readable("--cert", cert_file);
@@ -104,9 +104,8 @@ class TlsStream final : public Stream {
 public:
     TlsStream(SSL_CTX* context, int fd) : Stream(fd), ssl_(SSL_new(context)) {
         if (ssl_ && SSL_set_fd(ssl_.get(), fd) != 1) ssl_.reset();
-        // SSL_write may send part of the bytes, like send(); and a retry
-        // after WANT_WRITE may pass them from a new address (a write queue
-        // that grew).
+        // SSL_write may send part of the bytes, like send(); a retry after
+        // WANT_WRITE may pass them from a new address (a queue that grew).
         if (ssl_) SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     }
     ~TlsStream() override { send_close_notify(); }
@@ -115,10 +114,10 @@ public:
     // One step, as far as the bytes that have arrived allow.
     Handshake handshake(std::string& error) override {
         ERR_clear_error();
-        const Step step = step_after(SSL_accept(ssl_.get()));
-        if (step == Step::Done) return Handshake::Done;
-        if (step == Step::WantRead) return Handshake::WantRead;
-        if (step == Step::WantWrite) return Handshake::WantWrite;
+        const IoStep step = step_after(SSL_accept(ssl_.get()));
+        if (step == IoStep::Done) return Handshake::Done;
+        if (step == IoStep::WantRead) return Handshake::WantRead;
+        if (step == IoStep::WantWrite) return Handshake::WantWrite;
         // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
         const bool plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
         error = openssl_error();
@@ -128,13 +127,13 @@ public:
     // ANCHOR_END: tls_stream
 
     // ANCHOR: tls_read_write
-    Step read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
+    IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
         ERR_clear_error();
         const int result = SSL_read(ssl_.get(), buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
-        const Step step = step_after(result);
-        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
+        const IoStep step = step_after(result);
+        n = step == IoStep::Done ? static_cast<std::size_t>(result) : 0;
         // Part of a record at most is here: it is decrypted and checked whole.
-        partial_record_ = step == Step::WantRead;
+        partial_record_ = step == IoStep::WantRead;
         ERR_clear_error();
         return step;
     }
@@ -142,16 +141,16 @@ public:
         char byte = 0;
         return SSL_has_pending(ssl_.get()) == 1 || ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
     }
-    // OpenSSL may hold bytes that the socket no longer shows (read-ahead
-    // took two records in one read(), or one record carried two requests),
-    // and epoll would not see them; unless all it holds is part of a record.
+    // Read-ahead took two records in one read(), or one record carried two
+    // requests: a wait on the socket would not see them. Part of a record
+    // does not count: the rest must come from the socket.
     bool has_buffered() const override { return !partial_record_ && SSL_has_pending(ssl_.get()) == 1; }
 
-    Step write_some(std::string_view bytes, std::size_t& n, bool) override {
+    IoStep write_some(std::string_view bytes, std::size_t& n, bool) override {
         ERR_clear_error();
         const int result = SSL_write(ssl_.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
-        const Step step = step_after(result);
-        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
+        const IoStep step = step_after(result);
+        n = step == IoStep::Done ? static_cast<std::size_t>(result) : 0;
         ERR_clear_error();
         return step;
     }
@@ -159,20 +158,21 @@ public:
 
     // ANCHOR: write_file
     // No sendfile: TLS encrypts every byte in this process. The file is read
-    // in bounded chunks, a chunk whenever the last one has gone: a large
-    // file never sits in memory whole.
-    Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
+    // a bounded chunk at a time: a large file never sits in memory whole.
+    IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
         constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
         if (chunk_.empty()) {
             chunk_.resize(std::min(length, kChunk));
             const ssize_t got = ::pread(file, chunk_.data(), chunk_.size(), static_cast<off_t>(offset));
             chunk_.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
             n = 0;
-            if (got <= 0) return Step::Ended;  // a read error, or the file shrank: it cannot be sent
+            if (got <= 0) return IoStep::Ended;  // a read error, or the file shrank: it cannot be sent
         }
-        const Step step = write_some(chunk_, n, /*more=*/false);
+        const IoStep step = write_some(chunk_, n, /*more=*/false);
         chunk_.erase(0, n);
-        if (chunk_.empty()) chunk_.shrink_to_fit();  // a quiet connection keeps no chunk
+        // Its buffer serves every chunk of the file, then goes: a quiet
+        // connection keeps none.
+        if (chunk_.empty() && n == length) chunk_.shrink_to_fit();
         return step;
     }
     // ANCHOR_END: write_file
@@ -199,22 +199,21 @@ private:
     // ANCHOR: step
     // Every OpenSSL call returns at once (the socket is non-blocking) and
     // says what it needs before it can go on (SSL_get_error(3)).
-    Step step_after(int result) {
-        if (result > 0) return Step::Done;
+    IoStep step_after(int result) {
+        if (result > 0) return IoStep::Done;
         switch (SSL_get_error(ssl_.get(), result)) {
-            case SSL_ERROR_WANT_READ: return Step::WantRead;
-            case SSL_ERROR_WANT_WRITE: return Step::WantWrite;
-            case SSL_ERROR_ZERO_RETURN: return Step::Ended;  // the client's close_notify
-            default: broken_ = true; return Step::Ended;    // a reset, a bad record, an alert
+            case SSL_ERROR_WANT_READ: return IoStep::WantRead;
+            case SSL_ERROR_WANT_WRITE: return IoStep::WantWrite;
+            case SSL_ERROR_ZERO_RETURN: return IoStep::Ended;  // the client's close_notify
+            default: broken_ = true; return IoStep::Ended;    // a reset, a bad record, an alert
         }
     }
     // ANCHOR_END: step
 
     struct SslFree {
         // OpenSSL forgets the session of a connection freed before
-        // close_notify was sent; we tell it the shutdown is done, so that a
-        // client that vanished can still resume: TLS 1.1 and later allow it
-        // (RFC 5246 section 7.2.1).
+        // close_notify; "the shutdown is done" keeps it for the client's
+        // next connection, as TLS 1.1 and later allow (RFC 5246 7.2.1).
         void operator()(SSL* ssl) const {
             SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
             SSL_free(ssl);
@@ -235,9 +234,9 @@ std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd) {
         ERR_clear_error();
         return nullptr;
     }
-    // No Nagle: TLS 1.3 writes its session tickets after the handshake, and
-    // Nagle would hold our first response until the client ACKs them, which
-    // may take a delayed ACK's 40 ms. A response is still one record.
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    // No Nagle: TLS 1.3 sends session tickets after the handshake, and Nagle
+    // would hold our first response until the client ACKs them (up to 40 ms).
     const int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     return stream;

@@ -33,10 +33,8 @@ using TlsContext = std::unique_ptr<SSL_CTX, SslContextFree>;
 // (errors.hpp) with one line naming the file at fault.
 TlsContext make_tls_context(const std::string& cert_file, const std::string& key_file);
 
-// A TLS stream over `fd`, a non-blocking socket, its handshake still to
-// come; null if OpenSSL cannot make one. Every OpenSSL call returns at
-// once, saying what it needs (WANT_READ, WANT_WRITE), and the stream says
-// it to the event loop. (A blocking SSL_accept waits for ever for a client
-// that sends half a ClientHello.) Destroyed after its handshake, it says
-// goodbye with close_notify if it has not yet.
+// A TLS stream over `fd`, its handshake still to come; null if OpenSSL
+// cannot make one. It makes the socket non-blocking: a blocking SSL_accept
+// waits for ever for a client that sends half a ClientHello. Destroyed after
+// its handshake, it says goodbye with close_notify if it has not yet.
 std::unique_ptr<Stream> tls_stream(SSL_CTX* context, int fd);
