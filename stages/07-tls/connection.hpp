@@ -29,11 +29,9 @@ struct ConnectionOptions {
     // Whether other connections wait for a worker: then a connection gives its worker back
     // after each response, and at once when it has nothing to read (see connection.cpp).
     std::function<bool()> others_waiting = [] { return false; };
-    // What carries an accepted socket's bytes: plain_stream (stream.hpp) or
-    // TLS (tls.hpp).
+    // What carries an accepted socket's bytes: plain_stream or tls_stream.
     std::function<std::unique_ptr<Stream>(int fd)> open_stream;
-    // Fields every response carries, as this listener's policy: HSTS on the
-    // HTTPS one (main.cpp).
+    // Fields every response carries, this listener's policy (HSTS: main.cpp).
     Headers response_headers;
 };
 
@@ -50,8 +48,7 @@ enum class WaitingFor {
 // connection down between two requests and another can pick it up later.
 struct ClientConnection {
     Fd socket;
-    // What reads and writes `socket`: plain TCP or TLS. Declared after
-    // `socket`, so destroyed before it (a TLS stream's goodbye needs it).
+    // Reads and writes `socket`; destroyed before it (TLS's goodbye needs it).
     std::unique_ptr<Stream> stream;
     std::string peer;  // "127.0.0.1:51234", for the log and the rate limiter
     RequestParser parser;
@@ -64,8 +61,7 @@ struct ClientConnection {
     // Why and until when it waits in the waiting room, when it is there.
     WaitingFor waiting_for = WaitingFor::NextRequest;
     std::chrono::steady_clock::time_point wait_until;
-    // Refused (the queue was full), but its 503 needs a handshake first.
-    bool refused = false;
+    bool refused = false;  // the queue was full: its 503 waits for the handshake
 };
 // ANCHOR_END: client_connection
 
@@ -81,6 +77,5 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
                              const ConnectionOptions& options);
 
 // Answers a connection we have no worker for with `503 Service
-// Unavailable` and `Retry-After`, then half-closes it: at once, or over TLS
-// after serve_connection's handshake (it marks it refused).
+// Unavailable` and `Retry-After` at once (TLS: after its handshake), then half-closes it.
 void refuse_connection(ClientConnection& client, const ConnectionOptions& options);

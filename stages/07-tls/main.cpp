@@ -15,7 +15,6 @@
 #include "describe_request.hpp"
 #include "errors.hpp"
 #include "flags.hpp"
-#include "https_redirect.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "router.hpp"
@@ -81,9 +80,8 @@ Config parse_flags(int argc, char** argv) {
 
 // ANCHOR: accept_loop
 // The main thread only accepts and queues; the workers serve. A full queue
-// gets 503 from here, in microseconds (over TLS, once a worker has done the
-// handshake). Refusals are logged as a count, a line a second at most: a
-// line each would cost more than they do.
+// gets 503 from here, in microseconds. Refusals are logged as a count, a
+// line a second at most: a line each would cost more than they do.
 void accept_connections(int listener, WaitingRoom& room, const ConnectionOptions& options,
                         const StopSignal& stop) {
     constexpr std::chrono::seconds kRefusalLogInterval{1};
@@ -113,9 +111,23 @@ void accept_connections(int listener, WaitingRoom& room, const ConnectionOptions
 // a browser never again tries plain http://, where an attacker could answer.
 constexpr std::string_view kHsts = "max-age=31536000";
 
-// The redirect listener's pool: its clients only learn where to go, so two
-// workers and a small waiting room will do, and the descriptors stay with
-// the HTTPS pool.
+// ANCHOR: redirect_to_https
+// --redirect-port's answer: 308 to the same URL over HTTPS (a POST stays a
+// POST, RFC 9110 section 15.4.9) on our own --host, IPv6 in brackets (RFC 3986
+// section 3.2.2): a Host header's name would send visitors wherever a client says.
+HttpResponse redirect_to_https(const HttpRequest& request, const std::string& host, std::uint16_t https_port) {
+    std::string location = "https://" + (host.find(':') == std::string::npos ? host : "[" + host + "]");
+    if (https_port != 443) location += ":" + std::to_string(https_port);
+    location += request.path;
+    if (!request.query.empty()) location += "?" + request.query;
+    HttpResponse response = HttpResponse::text(308, "This site is served over HTTPS: " + location + "\n");
+    response.headers.add("Location", location);
+    return response;
+}
+// ANCHOR_END: redirect_to_https
+
+// The redirect listener's own pool: its clients only learn where to go, so
+// two workers and a small room will do; the descriptors stay with HTTPS.
 constexpr std::size_t kRedirectThreads = 2;
 constexpr std::size_t kRedirectQueue = 64;
 constexpr std::size_t kRedirectRoom = 256;

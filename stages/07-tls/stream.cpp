@@ -1,30 +1,26 @@
 #include "stream.hpp"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 
 #include "socket_io.hpp"
 
 namespace {
 
-// What socket_io says (a count, 0 when the client is gone) as an IoStep.
-IoStep step_of(std::size_t count, std::size_t& n) {
+// What socket_io says (a count, 0 when the client is gone) as a Step.
+Step step_of(std::size_t count, std::size_t& n) {
     n = count;
-    return n > 0 ? IoStep::Done : IoStep::Ended;
+    return n > 0 ? Step::Done : Step::Ended;
 }
 
 // ANCHOR: plain_stream
 class PlainStream final : public Stream {
 public:
-    explicit PlainStream(int fd) : Stream(fd) {
-        // Blocking, as in every earlier stage (TLS made it non-blocking).
-        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    }
+    explicit PlainStream(int fd) : Stream(fd) {}
 
     Handshake handshake(std::string&) override { return Handshake::Done; }
     bool handshake_done() const override { return true; }
 
-    IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
+    Step read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
         return step_of(::read_some(fd(), buffer, capacity), n);
     }
     bool has_unread() override {
@@ -33,11 +29,11 @@ public:
     }
     bool has_buffered() const override { return false; }  // the kernel holds them all: the socket shows them
 
-    IoStep write_some(std::string_view bytes, std::size_t& n, bool more) override {
+    Step write_some(std::string_view bytes, std::size_t& n, bool more) override {
         return step_of(::write_all(fd(), bytes, more) ? bytes.size() : 0, n);
     }
     // The kernel copies the file (sendfile).
-    IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
+    Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
         return step_of(::send_file(fd(), file, offset, length) ? length : 0, n);
     }
 
@@ -57,11 +53,10 @@ Waited wait(int fd, bool write, Deadline deadline, const StopSignal* stop = null
     return wait_for(fd, write ? POLLOUT : POLLIN, deadline, stop);
 }
 
-// After a write: Done, or it waited for what the write waits for (room for
-// ours, mostly) within the send timeout.
-bool went_on(int fd, IoStep step, std::chrono::milliseconds send_timeout) {
-    return step == IoStep::Done ||
-           wait(fd, step == IoStep::WantWrite, std::chrono::steady_clock::now() + send_timeout) == Waited::Ready;
+// After a write step: done, or the socket became ready within `send_timeout`.
+bool went_on(int fd, Step step, std::chrono::milliseconds send_timeout) {
+    return step == Step::Done ||
+           wait(fd, step == Step::WantWrite, std::chrono::steady_clock::now() + send_timeout) == Waited::Ready;
 }
 
 }  // namespace
@@ -77,28 +72,27 @@ Handshake Stream::handshake(Deadline deadline, const StopSignal& stop, std::stri
 
 // Bytes the stream holds (TLS) are read at once: poll() cannot see them.
 // Else the wait comes first: a plain stream's read would block.
-Waited Stream::read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
-                         const StopSignal* stop) {
-    for (IoStep step = IoStep::WantRead;;) {
-        const Waited waited = has_buffered() ? Waited::Ready : wait(fd(), step == IoStep::WantWrite, deadline, stop);
+Waited Stream::read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline, const StopSignal* stop) {
+    for (Step step = Step::WantRead;;) {
+        const Waited waited = has_buffered() ? Waited::Ready : wait(fd(), step == Step::WantWrite, deadline, stop);
         if (waited != Waited::Ready) return waited;
         step = read_some(buffer, capacity, n);
-        if (step == IoStep::Done || step == IoStep::Ended) return Waited::Ready;  // Ended: n is 0
+        if (step == Step::Done || step == Step::Ended) return Waited::Ready;  // Ended: n is 0
     }
 }
 
 bool Stream::write_all(std::string_view bytes, std::chrono::milliseconds send_timeout, bool more) {
     for (std::size_t n = 0; !bytes.empty(); bytes.remove_prefix(n)) {  // after WantWrite, n is 0: the same bytes
-        const IoStep step = write_some(bytes, n, more);
-        if (step == IoStep::Ended || !went_on(fd(), step, send_timeout)) return false;
+        const Step step = write_some(bytes, n, more);
+        if (step == Step::Ended || !went_on(fd(), step, send_timeout)) return false;
     }
     return true;
 }
 
 bool Stream::send_file(int file, std::uint64_t offset, std::uint64_t length, std::chrono::milliseconds send_timeout) {
     for (std::size_t n = 0; length > 0; offset += n, length -= n) {
-        const IoStep step = write_file(file, offset, length, n);
-        if (step == IoStep::Ended || !went_on(fd(), step, send_timeout)) return false;
+        const Step step = write_file(file, offset, length, n);
+        if (step == Step::Ended || !went_on(fd(), step, send_timeout)) return false;
     }
     return true;
 }

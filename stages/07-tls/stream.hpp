@@ -2,7 +2,7 @@
 // or TLS over TCP (tls.hpp). The connection code reads and writes through a
 // Stream and never asks which (Go's net.Conn and tls.Conn, Beast's streams).
 //
-// A call does what it can now, and says what it waits for (an IoStep). The
+// A call does what it can now, and says what it waits for (a Step). The
 // plain stream's socket blocks, as in every earlier stage: it never says so.
 #pragma once
 
@@ -17,7 +17,7 @@
 #include "wait.hpp"
 
 // What a call did, or what it needs before it can go on.
-enum class IoStep {
+enum class Step {
     Done,       // it did some of its work: `n` bytes
     WantRead,   // call again once the socket is readable
     WantWrite,  // call again once the socket is writable
@@ -48,7 +48,7 @@ public:
 
     // Reads what has arrived, up to `capacity` bytes: Done with `n` bytes,
     // Ended when the client is gone, WantRead when nothing is here yet.
-    virtual IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) = 0;
+    virtual Step read_some(char* buffer, std::size_t capacity, std::size_t& n) = 0;
     // Whether bytes from the client wait unread, in the socket or in here.
     virtual bool has_unread() = 0;
     // Whether bytes wait in here, where a wait on the socket cannot see
@@ -58,25 +58,21 @@ public:
     // Sends what the socket takes now of `bytes`: Done with `n` of them.
     // After WantWrite, pass the same bytes again (perhaps more after them).
     // `more`: more bytes follow at once (MSG_MORE).
-    virtual IoStep write_some(std::string_view bytes, std::size_t& n, bool more) = 0;
+    virtual Step write_some(std::string_view bytes, std::size_t& n, bool more) = 0;
     // The same for `length` bytes of the open file `file` from `offset`.
-    virtual IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) = 0;
+    virtual Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) = 0;
 
     // "Nothing more from us": TLS's close_notify, then TCP's FIN (shutdown
     // SHUT_WR). Reading goes on: that is how a careful close waits.
     virtual void close() = 0;
 
-    // ANCHOR: waits
-    // The waits (stream.cpp): the calls above, and poll() for what they wait
-    // for. The handshake and a read until `deadline` or a stop (a read is
-    // Ready with `n` bytes, 0 if the client is gone); a write fails once the
-    // client has taken nothing for `send_timeout`.
+    // Stage 7 waits here (stream.cpp), in poll(): the handshake and a read
+    // until `deadline` or a stop (a read: `n` bytes, 0 if the client is
+    // gone); a write until the client takes nothing for `send_timeout`.
     Handshake handshake(Deadline deadline, const StopSignal& stop, std::string& error);
-    Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline,
-                     const StopSignal* stop = nullptr);
+    Waited read_some(char* buffer, std::size_t capacity, std::size_t& n, Deadline deadline, const StopSignal* stop = nullptr);
     bool write_all(std::string_view bytes, std::chrono::milliseconds send_timeout, bool more = false);
     bool send_file(int file, std::uint64_t offset, std::uint64_t length, std::chrono::milliseconds send_timeout);
-    // ANCHOR_END: waits
 
 protected:
     explicit Stream(int fd) : fd_(fd) {}

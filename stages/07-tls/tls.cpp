@@ -114,10 +114,10 @@ public:
     // One step, as far as the bytes that have arrived allow.
     Handshake handshake(std::string& error) override {
         ERR_clear_error();
-        const IoStep step = step_after(SSL_accept(ssl_.get()));
-        if (step == IoStep::Done) return Handshake::Done;
-        if (step == IoStep::WantRead) return Handshake::WantRead;
-        if (step == IoStep::WantWrite) return Handshake::WantWrite;
+        const Step step = step_after(SSL_accept(ssl_.get()));
+        if (step == Step::Done) return Handshake::Done;
+        if (step == Step::WantRead) return Handshake::WantRead;
+        if (step == Step::WantWrite) return Handshake::WantWrite;
         // "GET / HTTP/1.1" where a ClientHello belongs: OpenSSL knows.
         const bool plain_http = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
         error = openssl_error();
@@ -127,13 +127,13 @@ public:
     // ANCHOR_END: tls_stream
 
     // ANCHOR: tls_read_write
-    IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
+    Step read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
         ERR_clear_error();
         const int result = SSL_read(ssl_.get(), buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
-        const IoStep step = step_after(result);
-        n = step == IoStep::Done ? static_cast<std::size_t>(result) : 0;
+        const Step step = step_after(result);
+        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
         // Part of a record at most is here: it is decrypted and checked whole.
-        partial_record_ = step == IoStep::WantRead;
+        partial_record_ = step == Step::WantRead;
         ERR_clear_error();
         return step;
     }
@@ -146,11 +146,11 @@ public:
     // does not count: the rest must come from the socket.
     bool has_buffered() const override { return !partial_record_ && SSL_has_pending(ssl_.get()) == 1; }
 
-    IoStep write_some(std::string_view bytes, std::size_t& n, bool) override {
+    Step write_some(std::string_view bytes, std::size_t& n, bool) override {
         ERR_clear_error();
         const int result = SSL_write(ssl_.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), INT_MAX)));
-        const IoStep step = step_after(result);
-        n = step == IoStep::Done ? static_cast<std::size_t>(result) : 0;
+        const Step step = step_after(result);
+        n = step == Step::Done ? static_cast<std::size_t>(result) : 0;
         ERR_clear_error();
         return step;
     }
@@ -159,16 +159,16 @@ public:
     // ANCHOR: write_file
     // No sendfile: TLS encrypts every byte in this process. The file is read
     // a bounded chunk at a time: a large file never sits in memory whole.
-    IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
+    Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
         constexpr std::uint64_t kChunk = 64 * 1024;  // four full TLS records of 16 KiB
         if (chunk_.empty()) {
             chunk_.resize(std::min(length, kChunk));
             const ssize_t got = ::pread(file, chunk_.data(), chunk_.size(), static_cast<off_t>(offset));
             chunk_.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
             n = 0;
-            if (got <= 0) return IoStep::Ended;  // a read error, or the file shrank: it cannot be sent
+            if (got <= 0) return Step::Ended;  // a read error, or the file shrank: it cannot be sent
         }
-        const IoStep step = write_some(chunk_, n, /*more=*/false);
+        const Step step = write_some(chunk_, n, /*more=*/false);
         chunk_.erase(0, n);
         // Its buffer serves every chunk of the file, then goes: a quiet
         // connection keeps none.
@@ -199,13 +199,13 @@ private:
     // ANCHOR: step
     // Every OpenSSL call returns at once (the socket is non-blocking) and
     // says what it needs before it can go on (SSL_get_error(3)).
-    IoStep step_after(int result) {
-        if (result > 0) return IoStep::Done;
+    Step step_after(int result) {
+        if (result > 0) return Step::Done;
         switch (SSL_get_error(ssl_.get(), result)) {
-            case SSL_ERROR_WANT_READ: return IoStep::WantRead;
-            case SSL_ERROR_WANT_WRITE: return IoStep::WantWrite;
-            case SSL_ERROR_ZERO_RETURN: return IoStep::Ended;  // the client's close_notify
-            default: broken_ = true; return IoStep::Ended;    // a reset, a bad record, an alert
+            case SSL_ERROR_WANT_READ: return Step::WantRead;
+            case SSL_ERROR_WANT_WRITE: return Step::WantWrite;
+            case SSL_ERROR_ZERO_RETURN: return Step::Ended;  // the client's close_notify
+            default: broken_ = true; return Step::Ended;    // a reset, a bad record, an alert
         }
     }
     // ANCHOR_END: step

@@ -137,10 +137,10 @@ bool flush(ClientConnection& client) {
     while (client.unsent_bytes() > 0) {
         const bool file_next = client.unsent.empty();
         std::size_t n = 0;
-        const IoStep step = file_next ? client.stream->write_file(file.fd->get(), file.offset, file.length, n)
+        const Step step = file_next ? client.stream->write_file(file.fd->get(), file.offset, file.length, n)
                                     : client.stream->write_some(client.unsent, n, /*more=*/file.length > 0);
-        if (step == IoStep::Ended) return false;
-        if (step != IoStep::Done) return true;  // full: the loop waits until it is writable
+        if (step == Step::Ended) return false;
+        if (step != Step::Done) return true;  // full: the loop waits until it is writable
         if (!file_next) {
             client.unsent.erase(0, n);
         } else if (file.offset += n, file.length -= n; file.length == 0) {
@@ -306,11 +306,11 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
         if (has_read && !client.stream->has_buffered()) return ServeResult::WaitRead;
         has_read = true;
         std::size_t n = 0;
-        const IoStep step = client.stream->read_some(buffer, sizeof buffer, n);
-        if (step == IoStep::WantRead) return ServeResult::WaitRead;
-        if (step == IoStep::WantWrite) return ServeResult::WaitWrite;
+        const Step step = client.stream->read_some(buffer, sizeof buffer, n);
+        if (step == Step::WantRead) return ServeResult::WaitRead;
+        if (step == Step::WantWrite) return ServeResult::WaitWrite;
         // The client has closed its side: what it sent is answered, then we close.
-        if (step == IoStep::Ended) client.closing = Closing::AfterLastResponse;
+        if (step == Step::Ended) client.closing = Closing::AfterLastResponse;
         unparsed.append(buffer, n);
     }
 }

@@ -32,11 +32,9 @@ struct ConnectionOptions {
     // Whether a request's handler blocks (hashes a password, sleeps): it
     // then runs on the thread pool, never on the loop.
     std::function<bool(const HttpRequest&)> blocks = [](const HttpRequest&) { return false; };
-    // What carries an accepted socket's bytes: plain_stream (stream.hpp) or
-    // TLS (tls.hpp).
+    // What carries an accepted socket's bytes: plain_stream or tls_stream.
     std::function<std::unique_ptr<Stream>(int fd)> open_stream;
-    // Fields every response carries, as this listener's policy: HSTS on the
-    // HTTPS one (main.cpp).
+    // Fields every response carries, this listener's policy (HSTS: main.cpp).
     Headers response_headers;
 };
 
@@ -65,8 +63,7 @@ enum class Closing { No, AfterLastResponse, Gracefully };
 // again once its socket is ready.
 struct ClientConnection {
     Fd socket;
-    // What reads and writes `socket`: plain TCP or TLS. Declared after
-    // `socket`, so destroyed before it (a TLS stream's goodbye needs it).
+    // Reads and writes `socket`; destroyed before it (TLS's goodbye needs it).
     std::unique_ptr<Stream> stream;
     std::string peer;  // "127.0.0.1:51234", for the log and the rate limiter
     RequestParser parser;

@@ -15,7 +15,6 @@
 #include "describe_request.hpp"
 #include "errors.hpp"
 #include "flags.hpp"
-#include "https_redirect.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "router.hpp"
@@ -99,6 +98,21 @@ bool blocks(const HttpRequest& request) {
 // HSTS (RFC 6797): "for a year, reach this host over HTTPS only", so that
 // a browser never again tries plain http://, where an attacker could answer.
 constexpr std::string_view kHsts = "max-age=31536000";
+
+// ANCHOR: redirect_to_https
+// --redirect-port's answer: 308 to the same URL over HTTPS (a POST stays a
+// POST, RFC 9110 section 15.4.9) on our own --host, IPv6 in brackets (RFC 3986
+// section 3.2.2): a Host header's name would send visitors wherever a client says.
+HttpResponse redirect_to_https(const HttpRequest& request, const std::string& host, std::uint16_t https_port) {
+    std::string location = "https://" + (host.find(':') == std::string::npos ? host : "[" + host + "]");
+    if (https_port != 443) location += ":" + std::to_string(https_port);
+    location += request.path;
+    if (!request.query.empty()) location += "?" + request.query;
+    HttpResponse response = HttpResponse::text(308, "This site is served over HTTPS: " + location + "\n");
+    response.headers.add("Location", location);
+    return response;
+}
+// ANCHOR_END: redirect_to_https
 
 // A descriptor per connection, and a few for the listeners, epoll and logs.
 constexpr rlim_t kSpareDescriptors = 64;

@@ -9,10 +9,10 @@
 namespace {
 
 // What socket_io says (a count, 0 when the client is gone, or nothing yet)
-// as an IoStep: `waiting` when nothing was done yet.
-IoStep step_of(std::optional<std::size_t> count, std::size_t& n, IoStep waiting) {
+// as a Step: `waiting` when nothing was done yet.
+Step step_of(std::optional<std::size_t> count, std::size_t& n, Step waiting) {
     n = count.value_or(0);
-    return !count ? waiting : n > 0 ? IoStep::Done : IoStep::Ended;
+    return !count ? waiting : n > 0 ? Step::Done : Step::Ended;
 }
 
 // ANCHOR: plain_stream
@@ -23,8 +23,8 @@ public:
     Handshake handshake(std::string&) override { return Handshake::Done; }
     bool handshake_done() const override { return true; }
 
-    IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
-        return step_of(::read_some(fd(), buffer, capacity), n, IoStep::WantRead);
+    Step read_some(char* buffer, std::size_t capacity, std::size_t& n) override {
+        return step_of(::read_some(fd(), buffer, capacity), n, Step::WantRead);
     }
     bool has_unread() override {
         char byte = 0;  // MSG_PEEK | MSG_DONTWAIT: look without taking or waiting (recv(2))
@@ -32,12 +32,12 @@ public:
     }
     bool has_buffered() const override { return false; }  // the kernel holds them all: the socket shows them
 
-    IoStep write_some(std::string_view bytes, std::size_t& n, bool more) override {
-        return step_of(::write_some(fd(), bytes, more), n, IoStep::WantWrite);
+    Step write_some(std::string_view bytes, std::size_t& n, bool more) override {
+        return step_of(::write_some(fd(), bytes, more), n, Step::WantWrite);
     }
     // The kernel copies the file (sendfile).
-    IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
-        return step_of(::send_file(fd(), file, offset, length), n, IoStep::WantWrite);
+    Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) override {
+        return step_of(::send_file(fd(), file, offset, length), n, Step::WantWrite);
     }
 
     void close() override { ::shutdown(fd(), SHUT_WR); }

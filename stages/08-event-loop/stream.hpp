@@ -2,7 +2,7 @@
 // or TLS over TCP (tls.hpp). The connection code reads and writes through a
 // Stream and never asks which (Go's net.Conn and tls.Conn, Beast's streams).
 //
-// A call does what it can now, and says what it waits for (an IoStep): the
+// A call does what it can now, and says what it waits for (a Step): the
 // client's bytes, or room for ours. Stage 7's workers waited for that with
 // poll(), a connection each; the event loop (server.hpp) waits for every
 // connection at once.
@@ -15,7 +15,7 @@
 #include <string_view>
 
 // What a call did, or what it needs before it can go on.
-enum class IoStep {
+enum class Step {
     Done,       // it did some of its work: `n` bytes
     WantRead,   // call again once the socket is readable
     WantWrite,  // call again once the socket is writable
@@ -46,7 +46,7 @@ public:
 
     // Reads what has arrived, up to `capacity` bytes: Done with `n` bytes,
     // Ended when the client is gone, WantRead when nothing is here yet.
-    virtual IoStep read_some(char* buffer, std::size_t capacity, std::size_t& n) = 0;
+    virtual Step read_some(char* buffer, std::size_t capacity, std::size_t& n) = 0;
     // Whether bytes from the client wait unread, in the socket or in here.
     virtual bool has_unread() = 0;
     // Whether bytes wait in here, where a wait on the socket cannot see
@@ -56,9 +56,9 @@ public:
     // Sends what the socket takes now of `bytes`: Done with `n` of them.
     // After WantWrite, pass the same bytes again (perhaps more after them).
     // `more`: more bytes follow at once (MSG_MORE).
-    virtual IoStep write_some(std::string_view bytes, std::size_t& n, bool more) = 0;
+    virtual Step write_some(std::string_view bytes, std::size_t& n, bool more) = 0;
     // The same for `length` bytes of the open file `file` from `offset`.
-    virtual IoStep write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) = 0;
+    virtual Step write_file(int file, std::uint64_t offset, std::uint64_t length, std::size_t& n) = 0;
 
     // "Nothing more from us": TLS's close_notify, then TCP's FIN (shutdown
     // SHUT_WR). Reading goes on: that is how a careful close waits.

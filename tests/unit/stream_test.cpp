@@ -1,6 +1,6 @@
 // The streams of stages 7 and 8, over socket pairs, so that every behaviour
 // is the kernel's and OpenSSL's own. A call does what it can and says what
-// it waits for (an IoStep); the tests wait with poll() where a worker (stage
+// it waits for (a Step); the tests wait with poll() where a worker (stage
 // 7) or the event loop (stage 8) would. The TLS stream, against an OpenSSL
 // client: the handshake a step at a time, plain HTTP recognised, bytes held
 // inside OpenSSL, a file in chunks, close_notify when the stream goes.
@@ -87,8 +87,8 @@ void make_nonblocking(const Fd& fd) {
 
 // The event loop's part, done here with poll(): waits (5 s at most) until
 // the socket is ready for what `step` wants.
-bool ready_for(int fd, IoStep step) {
-    pollfd p{fd, static_cast<short>(step == IoStep::WantWrite ? POLLOUT : POLLIN), 0};
+bool ready_for(int fd, Step step) {
+    pollfd p{fd, static_cast<short>(step == Step::WantWrite ? POLLOUT : POLLIN), 0};
     return ::poll(&p, 1, 5000) == 1;
 }
 
@@ -97,16 +97,16 @@ Handshake shake(Stream& stream, std::string& error) {
     while (true) {
         const Handshake handshake = stream.handshake(error);
         if (handshake != Handshake::WantRead && handshake != Handshake::WantWrite) return handshake;
-        if (!ready_for(stream.fd(), handshake == Handshake::WantRead ? IoStep::WantRead : IoStep::WantWrite)) {
+        if (!ready_for(stream.fd(), handshake == Handshake::WantRead ? Step::WantRead : Step::WantWrite)) {
             return Handshake::Failed;
         }
     }
 }
 
 // Reads as the loop does: a read, or a wait for the socket when nothing is there.
-IoStep read_when_ready(Stream& stream, char* buffer, std::size_t capacity, std::size_t& n) {
-    IoStep step = IoStep::WantRead;
-    while ((step = stream.read_some(buffer, capacity, n)) == IoStep::WantRead || step == IoStep::WantWrite) {
+Step read_when_ready(Stream& stream, char* buffer, std::size_t capacity, std::size_t& n) {
+    Step step = Step::WantRead;
+    while ((step = stream.read_some(buffer, capacity, n)) == Step::WantRead || step == Step::WantWrite) {
         if (!ready_for(stream.fd(), step)) break;
     }
     return step;
@@ -305,7 +305,7 @@ TEST_CASE("a plain stream reads what has arrived, says WantRead at once when not
     char buffer[64];
     std::size_t n = 99;
     const auto start = Clock::now();
-    CHECK(stream->read_some(buffer, sizeof buffer, n) == IoStep::WantRead);
+    CHECK(stream->read_some(buffer, sizeof buffer, n) == Step::WantRead);
     CHECK(Clock::now() - start < 100ms);  // it says so; it does not wait
     CHECK(n == 0);
     CHECK_FALSE(stream->has_unread());
@@ -313,11 +313,11 @@ TEST_CASE("a plain stream reads what has arrived, says WantRead at once when not
     REQUIRE(::write(pair.client.get(), "hello", 5) == 5);
     CHECK(stream->has_unread());
     CHECK_FALSE(stream->has_buffered());  // the kernel holds them: epoll sees them
-    REQUIRE(stream->read_some(buffer, sizeof buffer, n) == IoStep::Done);
+    REQUIRE(stream->read_some(buffer, sizeof buffer, n) == Step::Done);
     CHECK(std::string(buffer, n) == "hello");
 
     pair.client.reset();
-    CHECK(stream->read_some(buffer, sizeof buffer, n) == IoStep::Ended);
+    CHECK(stream->read_some(buffer, sizeof buffer, n) == Step::Ended);
     CHECK(n == 0);
 }
 
@@ -326,10 +326,10 @@ TEST_CASE("a plain stream writes what the socket takes, a file's range too, and 
     make_nonblocking(pair.ours);
     const auto stream = plain_stream(pair.ours.get());
     std::size_t n = 0;
-    REQUIRE(stream->write_some("head:", n, /*more=*/true) == IoStep::Done);
+    REQUIRE(stream->write_some("head:", n, /*more=*/true) == Step::Done);
     CHECK(n == 5);
     const Fd file = file_with("0123456789");
-    REQUIRE(stream->write_file(file.get(), 2, 5, n) == IoStep::Done);
+    REQUIRE(stream->write_file(file.get(), 2, 5, n) == Step::Done);
     CHECK(n == 5);
     std::string got;
     while (got.size() < 10) got += read_from(pair.client);
@@ -339,13 +339,13 @@ TEST_CASE("a plain stream writes what the socket takes, a file's range too, and 
     // stream says so at once instead of waiting for room.
     const std::string big(8 << 20, 'x');  // more than both socket buffers hold
     std::string_view left = big;
-    IoStep step = IoStep::Done;
+    Step step = Step::Done;
     const auto start = Clock::now();
-    while (step == IoStep::Done && !left.empty()) {
+    while (step == Step::Done && !left.empty()) {
         step = stream->write_some(left, n, /*more=*/false);
         left.remove_prefix(n);
     }
-    CHECK(step == IoStep::WantWrite);
+    CHECK(step == Step::WantWrite);
     CHECK_FALSE(left.empty());
     CHECK(Clock::now() - start < 1s);
 }
@@ -380,9 +380,9 @@ TEST_CASE("a TLS handshake goes a step at a time; then bytes go both ways, and c
     CHECK(stream->handshake_done());
     char buffer[64];
     std::size_t n = 0;
-    REQUIRE(read_when_ready(*stream, buffer, sizeof buffer, n) == IoStep::Done);
+    REQUIRE(read_when_ready(*stream, buffer, sizeof buffer, n) == Step::Done);
     CHECK(std::string(buffer, n) == "ping");
-    REQUIRE(stream->write_some("pong", n, /*more=*/false) == IoStep::Done);
+    REQUIRE(stream->write_some("pong", n, /*more=*/false) == Step::Done);
     CHECK(n == 4);
     stream.reset();  // no close() first: the destructor says goodbye
     client_thread.join();
@@ -417,15 +417,15 @@ TEST_CASE("bytes already inside OpenSSL are buffered: read at once, though epoll
     REQUIRE(shake(*stream, error) == Handshake::Done);
     char buffer[6];
     std::size_t n = 0;
-    REQUIRE(read_when_ready(*stream, buffer, sizeof buffer, n) == IoStep::Done);
+    REQUIRE(read_when_ready(*stream, buffer, sizeof buffer, n) == Step::Done);
     CHECK(std::string(buffer, n) == "first ");
     // The rest of the record is decrypted and waits in OpenSSL; the socket
     // is empty, so epoll would never report it.
     CHECK(stream->has_buffered());
-    REQUIRE(stream->read_some(buffer, sizeof buffer, n) == IoStep::Done);
+    REQUIRE(stream->read_some(buffer, sizeof buffer, n) == Step::Done);
     CHECK(std::string(buffer, n) == "second");
     CHECK_FALSE(stream->has_buffered());
-    CHECK(stream->read_some(buffer, sizeof buffer, n) == IoStep::WantRead);
+    CHECK(stream->read_some(buffer, sizeof buffer, n) == Step::WantRead);
     stream->close();
     client_thread.join();
 }
@@ -452,9 +452,9 @@ TEST_CASE("a TLS stream sends a file's range in chunks, as far as the socket tak
     std::uint64_t at = offset, left = length;
     while (left > 0) {
         std::size_t n = 0;
-        const IoStep step = stream->write_file(file.get(), at, left, n);
-        REQUIRE(step != IoStep::Ended);
-        if (step == IoStep::Done) {
+        const Step step = stream->write_file(file.get(), at, left, n);
+        REQUIRE(step != Step::Ended);
+        if (step == Step::Done) {
             at += n;
             left -= n;
         } else {
