@@ -16,6 +16,10 @@
 #   4. after the code, the stage's other files (public/...), less the
 #      compressed copies that make generates there.
 #
+# A file the stage removes whole shows as its name and length, not as every
+# old line again (git diff --irreversible-delete); the --stat summary still
+# counts its lines.
+#
 # The stage's README is left out: it is rewritten for every stage and read
 # whole, so a line diff of it says little. --readme adds it at the end as a
 # page of its own (the new README in full). The --stat summary at the top
@@ -188,8 +192,14 @@ show() {
         a=$old/$file
         b=$new/$file
         [[ -e $a ]] || a=/dev/null
-        [[ -e $b ]] || b=/dev/null
-        git --no-pager diff --no-index --color="$color" "$a" "$b"
+        if [[ -e $b ]]; then
+            git --no-pager diff --no-index --color="$color" "$a" "$b"
+        else
+            # A file the stage removes whole: its name, not its old text
+            # again, which the previous stage's lesson showed.
+            git --no-pager diff --no-index --color="$color" --irreversible-delete "$a" /dev/null
+            echo "(removed whole: $(wc -l < "$a") lines, still to read in $a)"
+        fi
     done
     if ((readme)) && [[ -e $new/README.md ]]; then
         echo
