@@ -96,8 +96,7 @@ Fd accept_client(int listen_fd, std::string& peer) {
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
     // SOCK_NONBLOCK: the event loop's sockets never make it wait.
-    Fd client(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&storage), &length,
-                        SOCK_CLOEXEC | SOCK_NONBLOCK));
+    Fd client(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&storage), &length, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (client.valid()) peer = describe(storage);
     return client;
 }

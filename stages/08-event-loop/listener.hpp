@@ -14,8 +14,7 @@ Fd listen_tcp(const std::string& host, std::uint16_t port);
 // port 0 give us?".
 std::uint16_t bound_port(int listen_fd);
 
-// Takes the next connection from the kernel's accept queue, as a
-// non-blocking socket; `peer` receives "address:port". When there is none,
-// or accept4() failed, the Fd is invalid and errno says why (EAGAIN: the
-// queue is empty; see accept(2) for the rest).
+// Takes the next connection from the kernel's accept queue, non-blocking.
+// An invalid Fd when there is none (EAGAIN) or accept4() failed: errno says
+// which (accept(2)). `peer` receives "address:port".
 Fd accept_client(int listen_fd, std::string& peer);
