@@ -9,15 +9,11 @@
 #include "listener.hpp"
 #include "log.hpp"
 
-namespace {
-
 // A careful close (close_gracefully) waits this long at most for the client.
 constexpr std::chrono::seconds kLingerTimeout{1};
 // Out of descriptors (EMFILE), accepting pauses this long, or until a
 // connection closes: trying again at once would fail again at once.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
-
-}  // namespace
 
 Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
                std::size_t max_connections)
@@ -25,8 +21,8 @@ Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& opti
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
       send_timers_(options.request_timeout), linger_timers_(kLingerTimeout),
       accept_timers_(kAcceptRetry),
+      loop_({&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_}),
       accept_retry_([this] { accept_new(true); }) {
-    loop_.add_timers({&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_});
     loop_.watch(stop_.fd(), EPOLLIN, *this);  // readable once SIGINT or SIGTERM came
 }
 
@@ -45,7 +41,6 @@ void Server::listen(int listener, const Handler& handler, const ConnectionOption
     loop_.watch(listener, EPOLLIN, listeners_.emplace_back(*this, listener, handler, options));
 }
 
-// ANCHOR: run
 void Server::run() {
     while (!stopping_ || !connections_.empty()) {
         {
@@ -60,7 +55,6 @@ void Server::run() {
     }
     if (failure_) std::rethrow_exception(failure_);
 }
-// ANCHOR_END: run
 
 // ANCHOR: accept_connections
 void Server::accept_connections(Listener& listener) {
