@@ -115,9 +115,8 @@ void answer_and_close(ClientConnection& client, const ConnectionOptions& options
 }
 // ANCHOR_END: answer_and_close
 
-// Queues the answer to `request`. After the last one the connection closes:
-// at once if the client said close, else the careful way (we are stopping,
-// and it may be sending more).
+// Queues the answer to `request`; after the last one, the connection closes:
+// at once if the client said close, else carefully (it may be sending more).
 void answer(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
             HttpResponse& response, Clock::time_point start, const StopSignal& stop) {
     const bool client_said_close = !client_wants_keep_alive(request);
@@ -285,7 +284,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 
         // The parser needs more bytes. Once a request has begun it has
         // request_timeout to arrive whole; a quiet connection between
-        // requests is kept idle_timeout, then closed. The loop keeps the time.
+        // requests is kept idle_timeout, then closed.
         client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
         if (client.timed_out || stop.requested()) {
             if (parser.started() && client.timed_out) {
@@ -313,7 +312,6 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 }
 // ANCHOR_END: serve_connection
 
-// ANCHOR: refuse_request
 // Retry-After tells a well-behaved client when to come back (RFC 9110
 // section 10.2.3): in a second, a worker is likely to be free.
 constexpr std::string_view kRetryAfterSeconds = "1";
@@ -323,4 +321,3 @@ void refuse_request(ClientConnection& client) {
     response.headers.add("Retry-After", std::string(kRetryAfterSeconds));
     client.blocking->response = std::move(response);
 }
-// ANCHOR_END: refuse_request

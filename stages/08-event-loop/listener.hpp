@@ -14,7 +14,10 @@ Fd listen_tcp(const std::string& host, std::uint16_t port);
 // port 0 give us?".
 std::uint16_t bound_port(int listen_fd);
 
-// Takes the next connection from the kernel's accept queue, non-blocking.
-// An invalid Fd when there is none (EAGAIN) or accept4() failed: errno says
-// which (accept(2)). `peer` receives "address:port".
-Fd accept_client(int listen_fd, std::string& peer);
+// Takes the next connection from the kernel's accept queue. Returns an
+// invalid Fd for failures that concern only that one client (it gave up
+// before we accepted it, or we are out of descriptors for a moment): the
+// server logs them and goes on. `peer` receives "address:port".
+// None queued: invalid too. Out of descriptors, `out_of_descriptors` is set:
+// the listener stays readable, and trying again at once would spin.
+Fd accept_client(int listen_fd, std::string& peer, bool& out_of_descriptors);

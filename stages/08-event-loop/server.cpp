@@ -2,8 +2,6 @@
 
 #include <sys/epoll.h>
 
-#include <cerrno>
-#include <cstring>
 #include <system_error>
 
 #include "listener.hpp"
@@ -15,8 +13,7 @@ constexpr std::chrono::seconds kLingerTimeout{1};
 // connection closes: trying again at once would fail again at once.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
-Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
-               std::size_t max_connections)
+Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options, std::size_t max_connections)
     : pool_(pool), stop_(stop), max_connections_(max_connections),
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
       send_timers_(options.request_timeout), linger_timers_(kLingerTimeout),
@@ -66,24 +63,24 @@ void Server::accept_connections(Listener& listener) {
         // None idle: newcomers wait in the kernel's queue until one closes.
         if (open_ >= max_connections_) return accept_new(false);
         std::string peer;
-        Fd socket = accept_client(listener.fd, peer);
-        if (!socket.valid()) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // none left
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) continue;
-            if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
-                // The listener itself failed: stop as at SIGTERM, so that the
-                // requests in flight are answered, and then fail.
-                failure_ = std::make_exception_ptr(std::system_error(errno, std::generic_category(), "accept"));
-                stop_.request();
-                on_ready(0);
-                return loop_.forget(listener.fd);  // or epoll would report it at every turn
-            }
-            // Out of descriptors: the client stays queued, the listener
-            // readable. Trying again at once would spin: pause instead.
-            log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
+        bool out_of_descriptors = false;
+        Fd socket;
+        try {
+            socket = accept_client(listener.fd, peer, out_of_descriptors);
+        } catch (const std::system_error&) {
+            // The listener itself failed: stop as at SIGTERM, so that the
+            // requests in flight are answered, and then fail.
+            failure_ = std::current_exception();
+            stop_.request();
+            on_ready(0);
+            return loop_.forget(listener.fd);  // or epoll would report it at every turn
+        }
+        if (out_of_descriptors) {
+            // Out of descriptors: the client stays queued. Pause instead.
             accept_new(false);  // (which cancels a retry: arm it after)
             return accept_timers_.arm(accept_retry_, loop_.now());
         }
+        if (!socket.valid()) return;  // none left, or that client gave up: epoll says if more wait
         Connection& connection =
             connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
         connection.position = std::prev(connections_.end());

@@ -15,8 +15,7 @@
 class Server : private Watcher {
 public:
     // Timeouts from `options`; at most `max_connections` open at once.
-    Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
-           std::size_t max_connections);
+    Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options, std::size_t max_connections);
     // Joins the pool first: its jobs refer to the loop and the connections.
     ~Server();
 
