@@ -43,7 +43,7 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, within limits: the
 // careful close protects a response, it must not let a client hold us.
-// That wait passes in the waiting room (waiting_room.cpp), not in a worker.
+// That wait holds no worker, as any other quiet connection's.
 constexpr std::chrono::seconds kLingerTime{1};  // a client's FIN needs a round trip or two
 
 void close_gracefully(ClientConnection& connection) {
@@ -56,8 +56,8 @@ void close_gracefully(ClientConnection& connection) {
 // ANCHOR: close_after_last_response
 // After the client's own "Connection: close" there is usually nothing to
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If none of its bytes is unread, close() is safe at once: the waiting room
-// gets no guest, and the connection is freed a round trip sooner, which
+// If none of its bytes is unread, close() is safe at once: nothing to
+// linger for, and the connection is freed a round trip sooner, which
 // counts when every request of a benchmark opens a connection (nginx does
 // the same). recv() with MSG_PEEK | MSG_DONTWAIT looks without taking or
 // waiting (recv(2)): 0, the client has closed too; a byte, something unread.

@@ -42,7 +42,7 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, within limits: the
 // careful close protects a response, it must not let a client hold us.
-// That wait passes in the waiting room (waiting_room.cpp), not in a worker.
+// That wait holds no worker, as any other quiet connection's.
 constexpr std::chrono::seconds kLingerTime{1};  // a client's FIN needs a round trip or two
 
 void close_gracefully(ClientConnection& connection) {
@@ -55,8 +55,8 @@ void close_gracefully(ClientConnection& connection) {
 // ANCHOR: close_after_last_response
 // After the client's own "Connection: close" there is usually nothing to
 // wait for: it has promised to send no more requests (RFC 9112 section 9.6).
-// If none of its bytes is unread, close() is safe at once: the waiting room
-// gets no guest, and the connection is freed a round trip sooner, which
+// If none of its bytes is unread, close() is safe at once: nothing to
+// linger for, and the connection is freed a round trip sooner, which
 // counts when every request of a benchmark opens a connection (nginx does
 // the same). has_unread() looks without taking or waiting, in the socket
 // and, over TLS, in what OpenSSL holds.
@@ -144,10 +144,10 @@ Clock::time_point end_of_turn(Clock::time_point deadline, const ConnectionOption
 // ANCHOR_END: end_of_turn
 
 // ANCHOR: handshake
-// A stream may begin with a handshake (TLS), made here in a worker: an
-// expensive one must not hold up the accept loop. It waits in the waiting
-// room as a request does, so clients that stall it cannot hold the workers,
-// and request_timeout bounds it. Returns nothing once requests may follow.
+// A stream may begin with a handshake (TLS), made here, not in the accept
+// loop: an expensive one must not hold it up. It waits as a request does,
+// so clients that stall it cannot hold the workers; request_timeout bounds it.
+// Returns nothing once requests may follow.
 std::optional<ServeResult> handshake(ClientConnection& client, const StopSignal& stop,
                                      const ConnectionOptions& options) {
     if (client.stream->handshake_done()) return std::nullopt;

@@ -24,7 +24,7 @@ struct ConnectionOptions {
     // then 408 Request Timeout.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
     // How long a quiet keep-alive connection may wait for its next request
-    // (in the pool's waiting room, holding no worker) before it is closed.
+    // (holding no worker) before it is closed.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
     // Whether other connections wait for a worker: then a connection gives its worker back
     // after each response, and at once when it has nothing to read (see connection.cpp).
@@ -35,17 +35,17 @@ struct ConnectionOptions {
     Headers response_headers;
 };
 
-// What a connection in the waiting room (waiting_room.hpp) waits for.
+// What a quiet connection waits for from its client.
 enum class WaitingFor {
     NextRequest,  // between requests: closing it loses nothing
-    MoreBytes,    // a request has begun: a worker answers 408 if the rest is late
+    MoreBytes,    // a request has begun: 408 if the rest is late
     ClientClose,  // answered and half-closed (close_gracefully): the client's close
 };
 
 // ANCHOR: client_connection
-// One client connection and where its conversation stands: everything a worker needs to
-// continue it lives here, not in a worker's local variables, so that one worker can put a
-// connection down between two requests and another can pick it up later.
+// One client connection and where its conversation stands: everything needed to
+// continue it lives here, not in local variables, so that it can be put down
+// whenever it would wait, and picked up again later.
 struct ClientConnection {
     Fd socket;
     // Reads and writes `socket`; destroyed before it (TLS's goodbye needs it).

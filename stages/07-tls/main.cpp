@@ -190,9 +190,9 @@ void run_server(const Config& config) {
     room.start();
     // ANCHOR_END: pools
 
-    // --redirect-port: a plain-HTTP listener with workers of its own, whose
-    // only answer is 308 to the same URL over HTTPS. No HSTS: over plain
-    // HTTP a browser ignores it (RFC 6797 section 8.1).
+    // --redirect-port: a plain-HTTP listener whose only answer is 308 to the
+    // same URL over HTTPS. No HSTS: over plain HTTP a browser ignores it
+    // (RFC 6797 section 8.1).
     ConnectionOptions plain_options = options;
     plain_options.open_stream = plain_stream;
     plain_options.response_headers = {};

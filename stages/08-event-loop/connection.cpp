@@ -16,12 +16,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ANCHOR: back_pressure
 // While this much waits for a client to take it, we read none of its
 // requests: a client that never reads its answers costs this much (and one
 // answer), then its send timeout closes it.
 constexpr std::size_t kMaxUnsentBytes = 256 * 1024;
-// ANCHOR_END: back_pressure
 
 // ANCHOR: keep_alive
 // Persistence rules of RFC 9112 section 9.3: an HTTP/1.1 connection stays
@@ -49,8 +47,7 @@ bool client_wants_keep_alive(const HttpRequest& request) {
 // (shutdown SHUT_WR sends FIN after our response), then read and discard
 // what the client still sends until it closes too, within limits: the
 // careful close protects a response, it must not let a client hold us.
-// That wait is a timer of the loop's (server.cpp), and the reads are a
-// read a turn (serve_connection), as for any other connection.
+// That wait holds no worker, as any other quiet connection's.
 void close_gracefully(ClientConnection& connection) {
     LogBatch::flush();  // before the client can see the end, its requests are in the log
     connection.stream->close();
@@ -118,9 +115,8 @@ void answer_and_close(ClientConnection& client, const ConnectionOptions& options
 }
 // ANCHOR_END: answer_and_close
 
-// Queues the answer to `request`. After the last one the connection closes:
-// at once if the client said close, else the careful way (we are stopping,
-// and it may be sending more).
+// Queues the answer to `request`; after the last one, the connection closes:
+// at once if the client said close, else carefully (it may be sending more).
 void answer(ClientConnection& client, const ConnectionOptions& options, const HttpRequest& request,
             HttpResponse& response, Clock::time_point start, const StopSignal& stop) {
     const bool client_said_close = !client_wants_keep_alive(request);
@@ -175,10 +171,10 @@ HttpResponse call_handler(const Handler& handler, HttpRequest& request, const st
 namespace {
 
 // ANCHOR: handshake
-// A stream may begin with a handshake (TLS). It goes a step at a time, as
-// far as the client's bytes allow, so a client that stalls it costs an idle
-// entry in epoll, not a thread; request_timeout bounds it. Returns nothing
-// once requests may follow.
+// A stream may begin with a handshake (TLS), a step at a time on the
+// loop, as far as the client's bytes allow. It waits as a request does,
+// so clients that stall it cannot hold the workers; request_timeout bounds it.
+// Returns nothing once requests may follow.
 std::optional<ServeResult> handshake(ClientConnection& client, const StopSignal& stop,
                                      const ConnectionOptions& options) {
     if (client.stream->handshake_done()) return std::nullopt;
@@ -288,7 +284,7 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 
         // The parser needs more bytes. Once a request has begun it has
         // request_timeout to arrive whole; a quiet connection between
-        // requests is kept idle_timeout, then closed. The loop keeps the time.
+        // requests is kept idle_timeout, then closed.
         client.waiting_for = parser.started() ? WaitingFor::MoreBytes : WaitingFor::NextRequest;
         if (client.timed_out || stop.requested()) {
             if (parser.started() && client.timed_out) {
@@ -316,7 +312,6 @@ ServeResult serve_connection(ClientConnection& client, const Handler& handler, c
 }
 // ANCHOR_END: serve_connection
 
-// ANCHOR: refuse_request
 // Retry-After tells a well-behaved client when to come back (RFC 9110
 // section 10.2.3): in a second, a worker is likely to be free.
 constexpr std::string_view kRetryAfterSeconds = "1";
@@ -326,4 +321,3 @@ void refuse_request(ClientConnection& client) {
     response.headers.add("Retry-After", std::string(kRetryAfterSeconds));
     client.blocking->response = std::move(response);
 }
-// ANCHOR_END: refuse_request

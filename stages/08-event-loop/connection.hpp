@@ -1,6 +1,4 @@
-// Serving one client connection: read requests, answer them, repeat, as
-// far as that needs no waiting. Where stage 7 waited, serve_connection
-// returns, and the event loop calls it again once the socket is ready.
+// Serving one client connection: read requests, answer them, repeat, as far as that needs no wait.
 #pragma once
 
 #include <chrono>
@@ -27,10 +25,9 @@ struct ConnectionOptions {
     // then 408 Request Timeout.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
     // How long a quiet keep-alive connection may wait for its next request
-    // before it is closed.
+    // (holding no worker) before it is closed.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);
-    // Whether a request's handler blocks (hashes a password, sleeps): it
-    // then runs on the thread pool, never on the loop.
+    // Whether a request's handler blocks (hashes a password, sleeps): then it runs on the pool.
     std::function<bool(const HttpRequest&)> blocks = [](const HttpRequest&) { return false; };
     // What carries an accepted socket's bytes: plain_stream or tls_stream.
     std::function<std::unique_ptr<Stream>(int fd)> open_stream;
@@ -38,11 +35,10 @@ struct ConnectionOptions {
     Headers response_headers;
 };
 
-// What a connection waits for from its client; the loop times it out
-// accordingly (server.cpp).
+// What a quiet connection waits for from its client.
 enum class WaitingFor {
     NextRequest,  // between requests: closing it loses nothing
-    MoreBytes,    // a request (or the handshake) has begun: 408 if the rest is late
+    MoreBytes,    // a request has begun: 408 if the rest is late
     ClientClose,  // answered and half-closed (close_gracefully): the client's close
 };
 
@@ -57,10 +53,9 @@ struct BlockingRequest {
 enum class Closing { No, AfterLastResponse, Gracefully };
 
 // ANCHOR: client_connection
-// One client connection and where its conversation stands. Everything
-// needed to continue it lives here, not in local variables, so that the
-// loop can put a connection down whenever it would wait, and pick it up
-// again once its socket is ready.
+// One client connection and where its conversation stands: everything needed to
+// continue it lives here, not in local variables, so that it can be put down
+// whenever it would wait, and picked up again later.
 struct ClientConnection {
     Fd socket;
     // Reads and writes `socket`; destroyed before it (TLS's goodbye needs it).
@@ -68,10 +63,8 @@ struct ClientConnection {
     std::string peer;  // "127.0.0.1:51234", for the log and the rate limiter
     RequestParser parser;
     std::string unparsed;  // bytes read from the socket that the parser has not used yet
-    // The write queue: bytes the socket has not taken yet, then part of a
-    // file (a body sent from its file; nothing queues behind it).
-    std::string unsent;
-    FileBody unsent_file;  // length 0: none
+    std::string unsent;    // the write queue: bytes the socket has not taken yet,
+    FileBody unsent_file;  // then part of a file (length 0: none); nothing queues behind it
     bool continue_sent = false;
     std::size_t requests = 0;  // so far: each new one gets its own request timeout
     std::optional<BlockingRequest> blocking;  // on the pool, or back from it

@@ -8,7 +8,8 @@
 
 #include "errors.hpp"
 
-EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+EventLoop::EventLoop(std::initializer_list<TimerList*> timer_lists)
+    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), timer_lists_(timer_lists) {
     if (!epoll_.valid()) throw_errno("epoll_create1");
     watch(wakeup_.fd(), EPOLLIN, *this);
 }
@@ -27,10 +28,6 @@ void EventLoop::change(int fd, std::uint32_t events, Watcher& watcher) {
 // ANCHOR_END: watch
 
 void EventLoop::forget(int fd) { ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
-
-void EventLoop::add_timers(std::initializer_list<TimerList*> lists) {
-    timer_lists_.insert(timer_lists_.end(), lists);
-}
 
 // ANCHOR: post
 void EventLoop::post(std::function<void()> task) {

@@ -27,15 +27,13 @@ protected:
 
 class EventLoop : private Watcher {
 public:
-    EventLoop();
+    // The loop sleeps no longer than until the first timer of these lists.
+    explicit EventLoop(std::initializer_list<TimerList*> timer_lists);
 
     // EPOLL_CTL_ADD, MOD and DEL: watch `fd` for `events`, tell `watcher`.
     void watch(int fd, std::uint32_t events, Watcher& watcher);
     void change(int fd, std::uint32_t events, Watcher& watcher);
     void forget(int fd);
-
-    // The loop sleeps no longer than until the first timer of these lists.
-    void add_timers(std::initializer_list<TimerList*> lists);
 
     // Runs `task` on the loop's thread at its next turn. The one function
     // other threads (the pool's workers) may call.

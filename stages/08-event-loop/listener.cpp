@@ -6,10 +6,12 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include "errors.hpp"
+#include "log.hpp"
 
 // ANCHOR: listen_tcp
 Fd listen_tcp(const std::string& host, std::uint16_t port) {
@@ -92,12 +94,23 @@ std::string describe(const sockaddr_storage& storage) {
 
 }  // namespace
 
-Fd accept_client(int listen_fd, std::string& peer) {
+Fd accept_client(int listen_fd, std::string& peer, bool& out_of_descriptors) {
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
     // SOCK_NONBLOCK: the event loop's sockets never make it wait.
-    Fd client(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&storage), &length,
-                        SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (client.valid()) peer = describe(storage);
-    return client;
+    Fd client(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&storage), &length, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (client.valid()) {
+        peer = describe(storage);
+        return client;
+    }
+    // These concern one client or one moment, never the listener itself.
+    if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN || errno == EPROTO || errno == EPERM) return {};
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the connection stays queued. Pause
+        // briefly instead of spinning on the same error at full speed.
+        log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
+        out_of_descriptors = true;  // the caller pauses
+        return {};
+    }
+    throw_errno("accept");
 }

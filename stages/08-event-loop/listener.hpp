@@ -14,8 +14,10 @@ Fd listen_tcp(const std::string& host, std::uint16_t port);
 // port 0 give us?".
 std::uint16_t bound_port(int listen_fd);
 
-// Takes the next connection from the kernel's accept queue, as a
-// non-blocking socket; `peer` receives "address:port". When there is none,
-// or accept4() failed, the Fd is invalid and errno says why (EAGAIN: the
-// queue is empty; see accept(2) for the rest).
-Fd accept_client(int listen_fd, std::string& peer);
+// Takes the next connection from the kernel's accept queue. Returns an
+// invalid Fd for failures that concern only that one client (it gave up
+// before we accepted it, or we are out of descriptors for a moment): the
+// server logs them and goes on. `peer` receives "address:port".
+// None queued: invalid too. Out of descriptors, `out_of_descriptors` is set:
+// the listener stays readable, and trying again at once would spin.
+Fd accept_client(int listen_fd, std::string& peer, bool& out_of_descriptors);

@@ -42,8 +42,7 @@ struct Config {
     std::string users_file;
     long session_ttl = 30 * 60;  // seconds
     // Five workers, as docs/course.md asks: enough for a few slow requests
-    // at once on a small machine. 64 requests may wait for a worker: a burst
-    // of logins, not a flood.
+    // at once on a small machine; 64 requests may wait for a worker (a burst).
     long threads = 5;
     long queue = 64;
     long idle_timeout = 5;  // seconds
@@ -84,11 +83,9 @@ Config parse_flags(int argc, char** argv) {
 }
 
 // ANCHOR: blocks
-// The handlers that would stall the loop: PBKDF2 costs a good part of a
-// second of CPU per login or sign-up (stage 5), and /delay sleeps. They run
-// on the pool. Handlers and router do not change: where a handler runs is
-// the server's choice, made beside the routes (as nginx's thread pools are
-// given per location).
+// The handlers that would stall the loop run on the pool: PBKDF2 costs a
+// good part of a second of CPU per login or sign-up (stage 5), and /delay
+// sleeps. Where a handler runs is the server's choice (nginx: per location).
 bool blocks(const HttpRequest& request) {
     const bool hashes = request.path == "/login" || request.path == "/register";
     return (request.method == "POST" && hashes) || request.path.starts_with("/delay/");
@@ -174,10 +171,12 @@ void run_server(const Config& config) {
     std::printf("listening on %s://%s:%u\n", auth.scheme.c_str(), config.host.c_str(), https_port);
     std::fflush(stdout);  // scripts wait for this line: do not leave it in a buffer
 
-    // ANCHOR: redirect
-    // --redirect-port: a plain-HTTP listener on the same loop, whose only
-    // answer is 308 to the same URL over HTTPS. No HSTS: over plain HTTP a
-    // browser ignores it (RFC 6797 section 8.1).
+    ThreadPool workers(static_cast<std::size_t>(config.threads), static_cast<std::size_t>(config.queue));
+    workers.start();
+
+    // --redirect-port: a plain-HTTP listener whose only answer is 308 to the
+    // same URL over HTTPS. No HSTS: over plain HTTP a browser ignores it
+    // (RFC 6797 section 8.1).
     ConnectionOptions plain_options = options;
     plain_options.open_stream = plain_stream;
     plain_options.response_headers = {};
@@ -191,19 +190,11 @@ void run_server(const Config& config) {
         log_line("redirecting http://" + config.host + ":" + std::to_string(bound_port(redirect_listener.get())) +
                  " to https://" + config.host + ":" + std::to_string(https_port));
     }
-    // ANCHOR_END: redirect
 
-    // ANCHOR: server
-    ThreadPool workers(static_cast<std::size_t>(config.threads), static_cast<std::size_t>(config.queue));
-    workers.start();
     Server server(workers, stop, options, static_cast<std::size_t>(config.max_connections));
     server.listen(listener.get(), handler, options);
     if (redirect_listener.valid()) server.listen(redirect_listener.get(), redirect, plain_options);
-    // ANCHOR_END: server
-
-    // Until SIGINT/SIGTERM, and then until the requests in flight, on the
-    // pool too, are answered.
-    server.run();
+    server.run();  // until SIGINT/SIGTERM, and then until the requests in flight are answered
     log_line("stopped");
 }
 

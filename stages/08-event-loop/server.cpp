@@ -2,14 +2,10 @@
 
 #include <sys/epoll.h>
 
-#include <cerrno>
-#include <cstring>
 #include <system_error>
 
 #include "listener.hpp"
 #include "log.hpp"
-
-namespace {
 
 // A careful close (close_gracefully) waits this long at most for the client.
 constexpr std::chrono::seconds kLingerTimeout{1};
@@ -17,16 +13,13 @@ constexpr std::chrono::seconds kLingerTimeout{1};
 // connection closes: trying again at once would fail again at once.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
-}  // namespace
-
-Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
-               std::size_t max_connections)
+Server::Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options, std::size_t max_connections)
     : pool_(pool), stop_(stop), max_connections_(max_connections),
       request_timers_(options.request_timeout), idle_timers_(options.idle_timeout),
       send_timers_(options.request_timeout), linger_timers_(kLingerTimeout),
       accept_timers_(kAcceptRetry),
+      loop_({&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_}),
       accept_retry_([this] { accept_new(true); }) {
-    loop_.add_timers({&request_timers_, &idle_timers_, &send_timers_, &linger_timers_, &accept_timers_});
     loop_.watch(stop_.fd(), EPOLLIN, *this);  // readable once SIGINT or SIGTERM came
 }
 
@@ -45,7 +38,6 @@ void Server::listen(int listener, const Handler& handler, const ConnectionOption
     loop_.watch(listener, EPOLLIN, listeners_.emplace_back(*this, listener, handler, options));
 }
 
-// ANCHOR: run
 void Server::run() {
     while (!stopping_ || !connections_.empty()) {
         {
@@ -60,7 +52,6 @@ void Server::run() {
     }
     if (failure_) std::rethrow_exception(failure_);
 }
-// ANCHOR_END: run
 
 // ANCHOR: accept_connections
 void Server::accept_connections(Listener& listener) {
@@ -72,24 +63,24 @@ void Server::accept_connections(Listener& listener) {
         // None idle: newcomers wait in the kernel's queue until one closes.
         if (open_ >= max_connections_) return accept_new(false);
         std::string peer;
-        Fd socket = accept_client(listener.fd, peer);
-        if (!socket.valid()) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // none left
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) continue;
-            if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
-                // The listener itself failed: stop as at SIGTERM, so that the
-                // requests in flight are answered, and then fail.
-                failure_ = std::make_exception_ptr(std::system_error(errno, std::generic_category(), "accept"));
-                stop_.request();
-                on_ready(0);
-                return loop_.forget(listener.fd);  // or epoll would report it at every turn
-            }
-            // Out of descriptors: the client stays queued, the listener
-            // readable. Trying again at once would spin: pause instead.
-            log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
+        bool out_of_descriptors = false;
+        Fd socket;
+        try {
+            socket = accept_client(listener.fd, peer, out_of_descriptors);
+        } catch (const std::system_error&) {
+            // The listener itself failed: stop as at SIGTERM, so that the
+            // requests in flight are answered, and then fail.
+            failure_ = std::current_exception();
+            stop_.request();
+            on_ready(0);
+            return loop_.forget(listener.fd);  // or epoll would report it at every turn
+        }
+        if (out_of_descriptors) {
+            // Out of descriptors: the client stays queued. Pause instead.
             accept_new(false);  // (which cancels a retry: arm it after)
             return accept_timers_.arm(accept_retry_, loop_.now());
         }
+        if (!socket.valid()) return;  // none left, or that client gave up: epoll says if more wait
         Connection& connection =
             connections_.emplace_back(*this, listener, std::move(socket), std::move(peer));
         connection.position = std::prev(connections_.end());

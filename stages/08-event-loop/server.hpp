@@ -15,8 +15,7 @@
 class Server : private Watcher {
 public:
     // Timeouts from `options`; at most `max_connections` open at once.
-    Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options,
-           std::size_t max_connections);
+    Server(ThreadPool& pool, StopSignal& stop, const ConnectionOptions& options, std::size_t max_connections);
     // Joins the pool first: its jobs refer to the loop and the connections.
     ~Server();
 
@@ -39,7 +38,6 @@ private:
         const ConnectionOptions& options;
     };
 
-    // ANCHOR: connection
     // A connection as the loop holds it. A std::list node, so its address
     // never changes: epoll, its timer and a pool job point at it.
     struct Connection : Watcher {
@@ -55,7 +53,6 @@ private:
         bool closed = false;
         std::list<Connection>::iterator position;
     };
-    // ANCHOR_END: connection
 
     void on_ready(std::uint32_t events) override;  // the stop signal
     void accept_connections(Listener& listener);
@@ -68,9 +65,9 @@ private:
     ThreadPool& pool_;
     StopSignal& stop_;
     const std::size_t max_connections_;
-    EventLoop loop_;
     // One list per kind of timeout (timer_list.hpp).
     TimerList request_timers_, idle_timers_, send_timers_, linger_timers_, accept_timers_;
+    EventLoop loop_;
     Timer accept_retry_;  // out of descriptors: accept again a little later
     std::list<Listener> listeners_;
     std::list<Connection> connections_;

@@ -5,8 +5,8 @@
 // buffer. Code that assumes otherwise works on localhost and breaks on a
 // real network. These functions are where that is handled.
 //
-// The event loop's sockets are non-blocking: where a blocking call would
-// wait, these return nothing at once, and the loop waits for all at once.
+// The event loop's sockets are non-blocking: where a call would wait, it
+// returns nothing (std::nullopt) at once; the loop waits for all at once.
 #pragma once
 
 #include <cstddef>
@@ -19,14 +19,12 @@
 // TLS record (RFC 8446 section 5.1), so that one read can take a whole one.
 inline constexpr std::size_t kReadBufferSize = 16 * 1024;
 
-// Reads what has arrived, up to `capacity` bytes. Returns the byte count, 0
-// when the peer has closed or reset the connection (both mean: stop), or
-// nothing when no byte has arrived yet.
+// Reads what has arrived, up to `capacity` bytes. Returns the byte count, or
+// 0 when the peer has closed or reset the connection (both mean: stop).
 std::optional<std::size_t> read_some(int fd, char* buffer, std::size_t capacity);
 
-// Writes what the socket's buffer takes now. Returns the byte count, 0 if
-// the peer is gone, or nothing when the buffer is full (the client has not
-// taken what we sent so far); throws on errors that are our bug.
+// Writes what the socket's buffer takes now. Returns the byte count, or 0
+// if the peer is gone; throws on errors that are our bug.
 // `more`: more bytes follow at once (MSG_MORE), so the kernel may hold a
 // part-filled packet back to fill it with them.
 std::optional<std::size_t> write_some(int fd, std::string_view bytes, bool more = false);

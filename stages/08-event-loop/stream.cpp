@@ -2,14 +2,11 @@
 
 #include <sys/socket.h>
 
-#include <optional>
-
 #include "socket_io.hpp"
 
 namespace {
 
-// What socket_io says (a count, 0 when the client is gone, or nothing yet)
-// as a Step: `waiting` when nothing was done yet.
+// What socket_io says (a count, 0 when the client is gone, or none yet: `waiting`) as a Step.
 Step step_of(std::optional<std::size_t> count, std::size_t& n, Step waiting) {
     n = count.value_or(0);
     return !count ? waiting : n > 0 ? Step::Done : Step::Ended;

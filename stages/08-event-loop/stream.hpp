@@ -2,10 +2,8 @@
 // or TLS over TCP (tls.hpp). The connection code reads and writes through a
 // Stream and never asks which (Go's net.Conn and tls.Conn, Beast's streams).
 //
-// A call does what it can now, and says what it waits for (a Step): the
-// client's bytes, or room for ours. Stage 7's workers waited for that with
-// poll(), a connection each; the event loop (server.hpp) waits for every
-// connection at once.
+// A call does what it can now, and says what it waits for (a Step). The
+// event loop (event_loop.hpp) waits for what every connection waits for.
 #pragma once
 
 #include <cstddef>
@@ -72,6 +70,5 @@ private:
 };
 // ANCHOR_END: stream
 
-// Plain TCP over `fd`, a non-blocking socket: the socket's own calls
-// (socket_io.hpp).
+// Plain TCP over `fd`: the socket's own calls (socket_io.hpp), non-blocking.
 std::unique_ptr<Stream> plain_stream(int fd);

@@ -1,11 +1,7 @@
 // TimerList: timeouts of one length, each armed, moved or expired in O(1).
-//
-// All timeouts of one kind have the same length (every idle connection gets
-// --idle-timeout), so the timer armed first expires first: a list that only
-// ever appends stays sorted by deadline. Arming unlinks a timer and appends
-// it; the next to expire is the head. (Node.js keeps one such list per
-// duration. Timeouts of any length need a heap, as in libuv, or a tree, as
-// in nginx: O(log n) each.)
+// All timeouts of one kind have the same length, so the timer armed first
+// expires first: a list that only appends stays sorted by deadline (Node.js
+// keeps one per duration; any length would need a heap or a tree, O(log n)).
 #pragma once
 
 #include <chrono>
