@@ -98,8 +98,15 @@ Fd accept_client(int listen_fd, std::string& peer) {
         peer = describe(storage);
         return client;
     }
-    // These concern one client or one moment, never the listener itself.
-    if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN || errno == EPROTO) return {};
+    // These concern one client or one moment, never the listener itself: a
+    // signal, none queued, a client that gave up or that a firewall refused
+    // (EPERM), and the network errors Linux passes on from a pending
+    // connection, to be treated as EAGAIN (accept(2), NOTES).
+    switch (errno) {
+        case EINTR: case EAGAIN: case ECONNABORTED: case EPERM: case EPROTO: case ENOPROTOOPT:
+        case ENETDOWN: case ENETUNREACH: case EHOSTDOWN: case EHOSTUNREACH: case ENONET: case EOPNOTSUPP:
+            return {};
+    }
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors or memory: the connection stays queued. Pause
         // briefly instead of spinning on the same error at full speed.
