@@ -198,7 +198,14 @@ show() {
             # A file the stage removes whole: its name, not its old text
             # again, which the previous stage's lesson showed.
             git --no-pager diff --no-index --color="$color" --irreversible-delete "$a" /dev/null
-            echo "(removed whole: $(wc -l < "$a") lines, still to read in $a)"
+            local size
+            if grep -Iq . "$a"; then
+                size=$(wc -l < "$a")
+                size+=$([[ $size == 1 ]] && echo " line" || echo " lines")
+            else
+                size="$(wc -c < "$a") bytes"  # not text: lines mean nothing
+            fi
+            echo "(removed whole: $size, still to read in $a)"
         fi
     done
     if ((readme)) && [[ -e $new/README.md ]]; then
