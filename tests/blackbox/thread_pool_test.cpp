@@ -131,7 +131,11 @@ Response read_while_others_are_answered(Connection& connection, std::atomic<Cloc
     constexpr std::chrono::milliseconds kLook{100};
     while (true) {
         Response response = connection.read_response(false, kLook);
-        if (response.status != 0 || connection.closed_by_server(std::chrono::milliseconds(0))) {
+        const bool closed = response.status == 0 && connection.closed_by_server(std::chrono::milliseconds(0));
+        // The end of a response can arrive together with the close, after
+        // read_response gave up: it is in received(), so read it from there.
+        if (closed) response = connection.read_response(false, std::chrono::milliseconds(0));
+        if (response.status != 0 || closed) {
             last_answer = Clock::now();
             return response;
         }
