@@ -41,12 +41,11 @@ void Server::listen(int listener, const Handler& handler, const ConnectionOption
 void Server::run() {
     while (!stopping_ || !connections_.empty()) {
         {
-            const LogBatch batch;  // the turn's log lines leave in one write()...
+            const LogBatch batch;  // the turn's log lines leave in one write()
             loop_.run_once();
         }
-        // ...before the connections closed in the turn close their sockets,
-        // so whoever sees a close finds its requests in the log. Not sooner:
-        // an event for one of them may still be in the turn's list.
+        // A connection closed in the turn is destroyed now, not sooner: an
+        // event for it may still have been in the turn's list.
         for (Connection* connection : released_) connections_.erase(connection->position);
         released_.clear();
     }
@@ -173,13 +172,19 @@ void Server::run_on_pool(Connection& connection) {
 }
 // ANCHOR_END: run_on_pool
 
-// The socket closes when the connection is destroyed: at the end of the
-// turn (after its log lines), or once the pool is done with it.
+// The socket closes now, its log lines written first (whoever sees the
+// close finds its requests in the log). Later, the client could close
+// first, and the side that closes first keeps the connection in TIME-WAIT
+// (RFC 9293 section 3.6): better the server than a client that opens a
+// connection per request and must find a free port for each. The
+// connection itself lives on until the end of the turn, or of its pool job.
 void Server::close(Connection& connection) {
     connection.closed = true;
     connection.timer.cancel();
-    if (connection.on_pool) loop_.forget(connection.client.socket.get());
-    else released_.push_back(&connection);
+    LogBatch::flush();
+    connection.client.stream.reset();  // first: TLS's goodbye needs the socket
+    connection.client.socket.reset();  // which also takes it out of epoll
+    if (!connection.on_pool) released_.push_back(&connection);
     --open_;
     accept_new(true);  // a descriptor is free again
 }
