@@ -176,14 +176,18 @@ void RequestParser::parse_request_line(std::string_view line) {
     const std::string_view version = parts[2];
 
     if (!is_token(method)) return fail("bad method");
-    request_.method = method;  // kept even if the line fails: an error answer to HEAD has no body
+    // What is valid is kept even if the line fails: an error answer to HEAD
+    // has no body, and the log shows what the client asked for.
+    request_.method = method;
     if (!is_target(target)) return fail("bad request target");
+    request_.target = target;
     // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 section 2.3)
     if (version.size() != 8 || !version.starts_with("HTTP/") || version[6] != '.' ||
         !std::isdigit(static_cast<unsigned char>(version[5])) ||
         !std::isdigit(static_cast<unsigned char>(version[7]))) {
         return fail("bad HTTP version");
     }
+    request_.version = version;
     if (version != "HTTP/1.1" && version != "HTTP/1.0") return fail("this server speaks HTTP/1.0 and HTTP/1.1", 505);
 
     // The four forms of request-target (RFC 9112 section 3.2).
@@ -201,8 +205,6 @@ void RequestParser::parse_request_line(std::string_view line) {
         return fail("bad request target");  // authority-form is for CONNECT, which we do not do
     }
 
-    request_.target = target;
-    request_.version = version;
     const std::size_t question = path_and_query.find('?');
     request_.path = path_and_query.substr(0, question);
     if (request_.path.empty()) request_.path = "/";  // "http://host?q" has an empty path

@@ -617,12 +617,17 @@ STAGE_TEST(2, "the log has one line per request: method, target, status") {
     CHECK(lines[1].find(" 200 ") != std::string_view::npos);
 }
 
-STAGE_TEST(2, "a refused request is logged with its status") {
+STAGE_TEST(2, "a refused request is logged with its status, and with the valid part of its request line") {
     TestServer server;
     const Exchange ex = server.exchange("GET /echo HTTP/1.1\r\n\r\n");
     INFO(ex);
     REQUIRE(ex.closed);
+    // A version we do not speak (400 here, 505 from stage 4): the line is logged as it came.
+    const Exchange version = server.exchange("GET /asked HTTP/2.0\r\nHost: x\r\n\r\n");
+    INFO(version);
+    REQUIRE(version.closed);
     const std::string log = server.log();
     INFO("log:\n" << log);
     CHECK(log.find(" 400 ") != std::string::npos);
+    CHECK(log.find("\"GET /asked HTTP/2.0\" ") != std::string::npos);
 }
