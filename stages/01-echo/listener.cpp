@@ -109,8 +109,14 @@ Fd accept_client(int listen_fd, std::string& peer) {
     }
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors or memory: the connection stays queued. Pause
-        // briefly instead of spinning on the same error at full speed.
-        log_line(std::string("accept: ") + std::strerror(errno) + "; pausing");
+        // briefly instead of spinning on the same error at full speed, and
+        // say so once a second at most, not at every short pause.
+        const std::string why = std::strerror(errno);
+        thread_local std::chrono::steady_clock::time_point said;  // per accepting thread
+        if (const auto now = std::chrono::steady_clock::now(); now - said >= std::chrono::seconds(1)) {
+            log_line("accept: " + why + "; pausing");
+            said = now;
+        }
         std::this_thread::sleep_for(kAcceptPause);
         return {};
     }
