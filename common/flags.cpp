@@ -19,8 +19,10 @@ void Flags::add(std::string name, std::string value_name, std::string help, std:
 
 void Flags::add(std::string name, std::string value_name, std::string help, long& target,
                 long min, long max) {
+    // A starting value outside the range means "not given" (--redirect-port's -1): no default to show.
+    std::string default_text = target < min || target > max ? "" : std::to_string(target);
     flags_.push_back({std::move(name), std::move(value_name), std::move(help),
-                      std::to_string(target), [&target, min, max](const std::string& value) {
+                      std::move(default_text), [&target, min, max](const std::string& value) {
                           const auto number = parse_decimal(value);
                           if (!number || *number < static_cast<unsigned long long>(min) ||
                               *number > static_cast<unsigned long long>(max)) {

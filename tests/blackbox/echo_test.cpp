@@ -103,6 +103,17 @@ STAGE_TEST(1, "an unknown flag is a one-line error naming it, then usage, exit s
     CHECK(result.output.find("usage:") != std::string::npos);
 }
 
+STAGE_TEST(1, "--help prints the usage and the defaults, exit status 0") {
+    const CommandResult result = run_server({"--help"});
+    INFO(result.output);
+    CHECK(result.exit_status == 0);
+    CHECK(result.output.find("usage:") != std::string::npos);
+    CHECK(result.output.find("--host ADDR") != std::string::npos);
+    CHECK(result.output.find("(default 127.0.0.1)") != std::string::npos);
+    // A flag that is off until given (stage 7's --redirect-port) shows no default, not a value it refuses.
+    CHECK(result.output.find("(default -") == std::string::npos);
+}
+
 STAGE_TEST(1, "a bad port value is an error naming --port, exit status 2") {
     for (const char* bad : {"abc", "-1", "65536", ""}) {
         INFO("--port '" << bad << "'");
