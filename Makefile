@@ -153,7 +153,8 @@ help:
 	@echo "  make slides-check    look at every rendered slide at 1280x720 (Chromium): code >= 20px, nothing under the controls"
 	@echo "  make fuzz            fuzz the stage-2 request parser with libFuzzer (clang); FUZZ_TARGET=path: the file paths"
 	@echo "  make bench           load-test the stages beside Python and nginx (~4 min; FULL=1: ~13)"
-	@echo "  make clean           remove build/"
+	@echo "  make deps            install what building and testing need, if missing (make test does it too)"
+	@echo "  make clean           remove build/ and the .gz copies the build wrote in stages/*/public/"
 	@echo
 	@echo "Options:"
 	@echo "  SAN=address,undefined or SAN=thread   build and test under sanitizers"
