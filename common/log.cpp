@@ -76,6 +76,13 @@ void log_request(std::string_view peer, std::string_view method, std::string_vie
     log_line(line);
 }
 
+void LogThrottle::log(std::string_view message) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < interval_) return;
+    last_ = now;
+    log_line(message);
+}
+
 LogBatch::LogBatch() { ++t_open_batches; }
 
 LogBatch::~LogBatch() {

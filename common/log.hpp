@@ -20,6 +20,19 @@ void log_request(std::string_view peer, std::string_view method, std::string_vie
                  std::string_view version, int status, std::uint64_t bytes,
                  std::chrono::steady_clock::time_point start);
 
+// Lets a line through at most once per `interval`: for a condition that
+// repeats many times a second (a server out of descriptors), one line
+// says it. Not thread-safe: give each thread its own (thread_local).
+class LogThrottle {
+public:
+    explicit LogThrottle(std::chrono::steady_clock::duration interval) : interval_(interval) {}
+    void log(std::string_view message);
+
+private:
+    std::chrono::steady_clock::duration interval_;
+    std::chrono::steady_clock::time_point last_{};  // long ago
+};
+
 // While a LogBatch lives, the lines its thread logs are collected and leave
 // together, in one write(), when it ends: an event loop that answers a
 // hundred requests in one turn then makes one system call for their log

@@ -121,12 +121,8 @@ Fd accept_client(int listen_fd, std::string& peer) {
         // Out of descriptors or memory: the connection stays queued. Pause
         // briefly instead of spinning on the same error at full speed, and
         // say so once a second at most, not at every short pause.
-        const std::string why = std::strerror(errno);
-        thread_local std::chrono::steady_clock::time_point said;  // per accepting thread
-        if (const auto now = std::chrono::steady_clock::now(); now - said >= std::chrono::seconds(1)) {
-            log_line("accept: " + why + "; pausing");
-            said = now;
-        }
+        thread_local LogThrottle once_a_second(std::chrono::seconds(1));  // per accepting thread
+        once_a_second.log(std::string("accept: ") + std::strerror(errno) + "; pausing");
         std::this_thread::sleep_for(kAcceptPause);
         return {};
     }
