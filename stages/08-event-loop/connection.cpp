@@ -173,7 +173,7 @@ namespace {
 // ANCHOR: handshake
 // A stream may begin with a handshake (TLS), a step at a time on the
 // loop, as far as the client's bytes allow. It waits as a request does,
-// so clients that stall it cannot hold the workers; request_timeout bounds it.
+// in epoll, holding nothing else up; request_timeout bounds it.
 // Returns nothing once requests may follow.
 std::optional<ServeResult> handshake(ClientConnection& client, const StopSignal& stop,
                                      const ConnectionOptions& options) {

@@ -27,7 +27,7 @@ public:
     ~ThreadPool();  // finishes the queue, then joins the workers
     void start();   // starts the threads
 
-    // Queues a new job; false (and `job` untouched) when `queue_capacity` new jobs wait.
+    // Queues a job; false (and `job` untouched) when `queue_capacity` jobs wait.
     bool try_submit(Job& job);
 
     // Stops taking work; the workers finish every queued job and exit. Idempotent.
